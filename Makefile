@@ -1,0 +1,49 @@
+# Shale — top-level build. One make drives both builds:
+#   the extension (PGXS, extension/Makefile) and
+#   the daemon, the CLI and the unit tests (CMake, CMakeLists.txt → build/).
+#
+#   make up      install deps, build, install, start a local cluster, print its URI
+#   make check   install deps, build, install, run every test suite
+.PHONY: all deps build build-extension build-native install up check format lint clean
+
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: build-extension build-native
+
+build-extension:
+	$(MAKE) -C extension PG_CONFIG=$(PG_CONFIG) -j$(JOBS)
+
+build-native:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+install: build
+	$(MAKE) -C extension PG_CONFIG=$(PG_CONFIG) install
+	install -m 0755 $(BUILD_DIR)/coordinator/shale /usr/local/bin/shale
+	install -m 0755 $(BUILD_DIR)/coordinator/shaled /usr/local/bin/shaled
+
+up: deps
+	@$(MAKE) --no-print-directory install >/dev/null
+	@/usr/local/bin/shale up $(UP_ARGS)
+
+check: deps
+	$(MAKE) --no-print-directory install
+	bash test/run-all.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp' '*.hpp')
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance --std=c++17 \
+	  --suppress=missingIncludeSystem -I common common coordinator
+
+clean:
+	$(MAKE) -C extension clean PG_CONFIG=$(PG_CONFIG)
+	rm -rf $(BUILD_DIR)

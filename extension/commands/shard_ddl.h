@@ -1,0 +1,10 @@
+/*
+ * shard_ddl.h — SQL that creates a shard table like its table on the router.
+ */
+#ifndef SHALE_SHARD_DDL_H
+#define SHALE_SHARD_DDL_H
+
+/* CREATE TABLE (and CREATE INDEX) commands for one shard of table_id, as a List of char *. */
+List *shard_create_commands(Oid table_id, int64 shard_id);
+
+#endif

@@ -1,0 +1,438 @@
+/*
+ * worker_connection.cpp — opens, caches and drives libpq connections to worker
+ * nodes with the non-blocking API and the backend's latch.
+ */
+#include "utils/postgres_headers.h"
+
+extern "C" {
+#include "commands/dbcommands.h"
+#include "mb/pg_wchar.h"
+#include "storage/latch.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+}
+
+#include "connection/worker_connection.h"
+#include "metadata/metadata_cache.h"
+
+/* shale.connect_timeout: milliseconds to wait for a worker connection. */
+static int connect_timeout_ms = 5000;
+/* shale.node_conninfo: extra libpq options for worker connections (sslmode, …). */
+static char *node_conninfo = NULL;
+
+static WorkerConnection *connections = NULL;
+
+void
+worker_connection_define_settings(void)
+{
+	DefineCustomIntVariable("shale.connect_timeout", "Time to wait for a connection to a worker node.", NULL,
+							&connect_timeout_ms, 5000, 100, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomStringVariable("shale.node_conninfo", "Extra libpq connection options for connections to worker nodes.",
+							   "For example 'sslmode=require'. Host, port, database and user are set by Shale.",
+							   &node_conninfo, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
+}
+
+const char *
+worker_connection_name(const WorkerConnection *connection)
+{
+	return psprintf("%s:%d", connection->host, connection->port);
+}
+
+/* Appends key='value' to a conninfo string, quoting as libpq wants. */
+static void
+append_conninfo_value(StringInfo conninfo, const char *key, const char *value)
+{
+	appendStringInfo(conninfo, "%s='", key);
+	for (const char *c = value; *c; c++)
+	{
+		if (*c == '\'' || *c == '\\')
+			appendStringInfoChar(conninfo, '\\');
+		appendStringInfoChar(conninfo, *c);
+	}
+	appendStringInfoString(conninfo, "' ");
+}
+
+/*
+ * wait_for_socket sleeps until the connection's socket is ready for events, the
+ * latch is set (then interrupts are serviced: a cancel raises here), or the
+ * timeout passes. Returns false on timeout.
+ */
+static bool
+wait_for_socket(PGconn *pg_connection, int events, long timeout_ms)
+{
+	int wake_events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | events;
+	if (timeout_ms >= 0)
+		wake_events |= WL_TIMEOUT;
+	int result = WaitLatchOrSocket(MyLatch, wake_events, PQsocket(pg_connection), timeout_ms, PG_WAIT_EXTENSION);
+	if (result & WL_LATCH_SET)
+	{
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return !(result & WL_TIMEOUT);
+}
+
+/* wait_for_socket for a connection still being opened: closes it if a cancel raises. */
+static void
+wait_for_socket_or_close(PGconn *pg_connection, int events, long timeout_ms)
+{
+	PG_TRY();
+	{
+		wait_for_socket(pg_connection, events, timeout_ms);
+	}
+	PG_CATCH();
+	{
+		PQfinish(pg_connection);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/* Opens a connection to a node without blocking the backend; ERROR on failure or timeout. */
+static PGconn *
+open_node_connection(const NodeEntry *node)
+{
+	StringInfoData conninfo;
+	initStringInfo(&conninfo);
+	append_conninfo_value(&conninfo, "host", node->host);
+	appendStringInfo(&conninfo, "port=%d ", node->port);
+	append_conninfo_value(&conninfo, "dbname", get_database_name(MyDatabaseId));
+	append_conninfo_value(&conninfo, "user", GetUserNameFromId(GetUserId(), false));
+	append_conninfo_value(&conninfo, "application_name", "shale");
+	append_conninfo_value(&conninfo, "client_encoding", GetDatabaseEncodingName());
+	/* canonical text formats, so values round-trip whatever the client session uses */
+	append_conninfo_value(&conninfo, "options", "-c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3");
+	if (node_conninfo != NULL)
+		appendStringInfoString(&conninfo, node_conninfo);
+
+	PGconn *pg_connection = PQconnectStart(conninfo.data);
+	if (pg_connection == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory opening a worker connection")));
+
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), connect_timeout_ms);
+	PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
+	while (PQstatus(pg_connection) != CONNECTION_BAD && poll_status != PGRES_POLLING_OK &&
+		   poll_status != PGRES_POLLING_FAILED)
+	{
+		long remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (remaining <= 0)
+			break;
+		int events = (poll_status == PGRES_POLLING_READING) ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+		wait_for_socket_or_close(pg_connection, events, remaining);
+		poll_status = PQconnectPoll(pg_connection);
+	}
+
+	if (PQstatus(pg_connection) != CONNECTION_OK)
+	{
+		char *reason = pstrdup(poll_status == PGRES_POLLING_OK || PQstatus(pg_connection) != CONNECTION_BAD
+								   ? "timeout expired"
+								   : PQerrorMessage(pg_connection));
+		PQfinish(pg_connection);
+		int length = (int) strlen(reason);
+		while (length > 0 && (reason[length - 1] == '\n' || reason[length - 1] == ' '))
+			reason[--length] = '\0';
+		ereport(ERROR, (errcode(ERRCODE_CONNECTION_FAILURE),
+						errmsg("could not connect to worker node %s:%d (group %d)", node->host, node->port, node->group_id),
+						errdetail("%s", reason),
+						errhint("Check that the node is running: SELECT * FROM shale.nodes, or shale status.")));
+	}
+	if (PQsetnonblocking(pg_connection, 1) != 0)
+	{
+		PQfinish(pg_connection);
+		ereport(ERROR, (errcode(ERRCODE_CONNECTION_FAILURE), errmsg("could not make a worker connection non-blocking")));
+	}
+	return pg_connection;
+}
+
+WorkerConnection *
+worker_connections_all(void)
+{
+	return connections;
+}
+
+/* Unlinks and frees a connection entry, closing its socket. */
+static void
+forget_connection(WorkerConnection *connection)
+{
+	WorkerConnection **link = &connections;
+	while (*link != NULL && *link != connection)
+		link = &(*link)->next;
+	if (*link == connection)
+		*link = connection->next;
+	if (connection->pg_connection != NULL)
+		PQfinish(connection->pg_connection);
+	pfree(connection->host);
+	pfree(connection);
+}
+
+WorkerConnection *
+worker_connection_for_group(int group_id)
+{
+	const GroupEntry *group = group_lookup(group_id);
+	if (group == NULL || group->primary == NULL)
+		ereport(ERROR, (errcode(ERRCODE_CONNECTION_FAILURE),
+						errmsg("worker group %d has no primary node", group_id),
+						errhint("Register one with shale.add_node(), or wait for failover to finish.")));
+	const NodeEntry *node = group->primary;
+
+	for (WorkerConnection *connection = connections; connection != NULL; connection = connection->next)
+	{
+		if (connection->group_id != group_id)
+			continue;
+		bool same_node = connection->port == node->port && strcmp(connection->host, node->host) == 0;
+		bool healthy = PQstatus(connection->pg_connection) == CONNECTION_OK;
+		if (same_node && healthy)
+			return connection;
+		if (connection->in_transaction)
+			ereport(ERROR, (errcode(ERRCODE_CONNECTION_FAILURE),
+							errmsg("connection to worker node %s was lost in the middle of the transaction",
+								   worker_connection_name(connection)),
+							errhint("Run the transaction again.")));
+		forget_connection(connection); /* stale: the primary moved, or the socket broke */
+		break;
+	}
+
+	PGconn *pg_connection = open_node_connection(node);
+	WorkerConnection *connection = (WorkerConnection *) MemoryContextAllocZero(TopMemoryContext, sizeof(WorkerConnection));
+	connection->group_id = group_id;
+	connection->node_id = node->node_id;
+	connection->host = MemoryContextStrdup(TopMemoryContext, node->host);
+	connection->port = node->port;
+	connection->pg_connection = pg_connection;
+	connection->next = connections;
+	connections = connection;
+	return connection;
+}
+
+/* Raises the error of a connection whose socket failed. */
+static void
+raise_connection_error(WorkerConnection *connection, const char *what)
+{
+	char *reason = pstrdup(PQerrorMessage(connection->pg_connection));
+	ereport(ERROR, (errcode(ERRCODE_CONNECTION_FAILURE),
+					errmsg("lost connection to worker node %s while %s", worker_connection_name(connection), what),
+					errdetail("%s", reason), errhint("Check the node with shale status; run the statement again.")));
+}
+
+/* Flushes the send buffer, waiting for the socket as needed. */
+static void
+flush_connection(WorkerConnection *connection)
+{
+	int flush_result;
+	while ((flush_result = PQflush(connection->pg_connection)) == 1)
+		wait_for_socket(connection->pg_connection, WL_SOCKET_WRITEABLE | WL_SOCKET_READABLE, -1);
+	if (flush_result < 0)
+		raise_connection_error(connection, "sending a command");
+}
+
+void
+worker_connection_send(WorkerConnection *connection, const char *sql)
+{
+	connection->busy = true;
+	if (!PQsendQuery(connection->pg_connection, sql))
+		raise_connection_error(connection, "sending a command");
+	flush_connection(connection);
+}
+
+/* Waits until a result can be read without blocking. */
+static void
+wait_for_result(WorkerConnection *connection)
+{
+	while (PQisBusy(connection->pg_connection))
+	{
+		if (!PQconsumeInput(connection->pg_connection))
+			raise_connection_error(connection, "waiting for a result");
+		if (!PQisBusy(connection->pg_connection))
+			break;
+		wait_for_socket(connection->pg_connection, WL_SOCKET_READABLE, -1);
+	}
+}
+
+/* Turns a worker's error result into our ERROR, keeping SQLSTATE, detail, hint. */
+static void
+raise_remote_error(WorkerConnection *connection, PGresult *result)
+{
+	const char *sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+	const char *message = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT);
+	int code = ERRCODE_INTERNAL_ERROR;
+	if (sqlstate != NULL && strlen(sqlstate) == 5)
+		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4]);
+	char *message_copy = pstrdup(message ? message : PQresultErrorMessage(result));
+	char *detail_copy = detail ? pstrdup(detail) : NULL;
+	char *hint_copy = hint ? pstrdup(hint) : NULL;
+	char *node_name = pstrdup(worker_connection_name(connection));
+	PQclear(result);
+	ereport(ERROR, (errcode(code), errmsg("%s", message_copy), detail_copy ? errdetail("%s", detail_copy) : 0,
+					hint_copy ? errhint("%s", hint_copy) : 0,
+					errcontext("on worker node %s", node_name)));
+}
+
+PGresult *
+worker_connection_receive(WorkerConnection *connection)
+{
+	PGresult *last_result = NULL;
+	PGresult *error_result = NULL;
+	for (;;)
+	{
+		wait_for_result(connection);
+		PGresult *result = PQgetResult(connection->pg_connection);
+		if (result == NULL)
+			break;
+		ExecStatusType status = PQresultStatus(result);
+		if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT)
+			return result; /* the caller streams the data, the command stays busy */
+		if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR)
+		{
+			if (error_result == NULL)
+				error_result = result;
+			else
+				PQclear(result);
+			continue;
+		}
+		if (last_result != NULL)
+			PQclear(last_result);
+		last_result = result;
+	}
+	connection->busy = false;
+	if (error_result != NULL)
+	{
+		if (last_result != NULL)
+			PQclear(last_result);
+		if (PQstatus(connection->pg_connection) == CONNECTION_BAD)
+		{
+			PQclear(error_result);
+			raise_connection_error(connection, "running a command");
+		}
+		raise_remote_error(connection, error_result);
+	}
+	return last_result;
+}
+
+void
+worker_connection_execute(WorkerConnection *connection, const char *sql)
+{
+	worker_connection_send(connection, sql);
+	PGresult *result = worker_connection_receive(connection);
+	if (result != NULL)
+		PQclear(result);
+}
+
+/*
+ * worker_connection_execute_quietly runs sql for commit or abort processing.
+ * Interrupts are held there, so waits cannot raise; failures become WARNINGs.
+ */
+bool
+worker_connection_execute_quietly(WorkerConnection *connection, const char *sql)
+{
+	PGconn *pg_connection = connection->pg_connection;
+	if (PQstatus(pg_connection) != CONNECTION_OK || !PQsendQuery(pg_connection, sql))
+	{
+		ereport(WARNING, (errmsg("could not send \"%s\" to worker node %s: %s", sql,
+								 worker_connection_name(connection), PQerrorMessage(pg_connection))));
+		return false;
+	}
+	bool succeeded = true;
+	while (PQflush(pg_connection) == 1)
+		(void) WaitLatchOrSocket(NULL, WL_SOCKET_WRITEABLE | WL_EXIT_ON_PM_DEATH, PQsocket(pg_connection), -1,
+								 PG_WAIT_EXTENSION);
+	for (;;)
+	{
+		while (PQisBusy(pg_connection))
+		{
+			if (!PQconsumeInput(pg_connection))
+				break;
+			if (PQisBusy(pg_connection))
+				(void) WaitLatchOrSocket(NULL, WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH, PQsocket(pg_connection), -1,
+										 PG_WAIT_EXTENSION);
+		}
+		PGresult *result = PQgetResult(pg_connection);
+		if (result == NULL)
+			break;
+		if (PQresultStatus(result) == PGRES_FATAL_ERROR)
+		{
+			ereport(WARNING, (errmsg("\"%s\" failed on worker node %s: %s", sql, worker_connection_name(connection),
+									 PQresultErrorMessage(result))));
+			succeeded = false;
+		}
+		PQclear(result);
+		if (PQstatus(pg_connection) == CONNECTION_BAD)
+		{
+			succeeded = false;
+			break;
+		}
+	}
+	return succeeded;
+}
+
+void
+worker_connection_put_copy_data(WorkerConnection *connection, const char *data, int length)
+{
+	int put_result;
+	while ((put_result = PQputCopyData(connection->pg_connection, data, length)) == 0)
+		wait_for_socket(connection->pg_connection, WL_SOCKET_WRITEABLE, -1);
+	if (put_result < 0)
+		raise_connection_error(connection, "sending COPY data");
+	if (PQflush(connection->pg_connection) < 0)
+		raise_connection_error(connection, "sending COPY data");
+}
+
+void
+worker_connection_end_copy(WorkerConnection *connection)
+{
+	int end_result;
+	while ((end_result = PQputCopyEnd(connection->pg_connection, NULL)) == 0)
+		wait_for_socket(connection->pg_connection, WL_SOCKET_WRITEABLE, -1);
+	if (end_result < 0)
+		raise_connection_error(connection, "ending COPY");
+	flush_connection(connection);
+	PGresult *result = worker_connection_receive(connection);
+	if (result != NULL)
+		PQclear(result);
+}
+
+int
+worker_connection_get_copy_data(WorkerConnection *connection, char **buffer)
+{
+	for (;;)
+	{
+		int length = PQgetCopyData(connection->pg_connection, buffer, 1);
+		if (length > 0)
+			return length;
+		if (length == -2)
+			raise_connection_error(connection, "reading COPY data");
+		if (length == -1)
+		{
+			/* end of data: collect the COPY command's own result */
+			PGresult *result = worker_connection_receive(connection);
+			if (result != NULL)
+				PQclear(result);
+			return -1;
+		}
+		wait_for_socket(connection->pg_connection, WL_SOCKET_READABLE, -1);
+		if (!PQconsumeInput(connection->pg_connection))
+			raise_connection_error(connection, "reading COPY data");
+	}
+}
+
+/*
+ * worker_connection_discard cancels the command a connection may still be
+ * running (so a Ctrl-C on the router stops the worker's work too) and closes it.
+ */
+void
+worker_connection_discard(WorkerConnection *connection)
+{
+	if (connection->busy && connection->pg_connection != NULL)
+	{
+		PGcancel *cancel = PQgetCancel(connection->pg_connection);
+		if (cancel != NULL)
+		{
+			char error_buffer[256];
+			(void) PQcancel(cancel, error_buffer, sizeof(error_buffer));
+			PQfreeCancel(cancel);
+		}
+	}
+	forget_connection(connection);
+}

@@ -1,0 +1,72 @@
+/*
+ * worker_connection.h — libpq connections from this backend to worker nodes.
+ *
+ * Connections are cached per backend and per node, so a second statement to
+ * the same group opens nothing. Every wait goes through the backend's latch,
+ * so Ctrl-C and statement_timeout interrupt it; remote work in flight is then
+ * cancelled by the transaction layer.
+ */
+#ifndef SHALE_WORKER_CONNECTION_H
+#define SHALE_WORKER_CONNECTION_H
+
+#include "libpq-fe.h"
+
+typedef struct WorkerConnection
+{
+	int group_id;
+	int node_id;
+	char *host;
+	int port;
+	PGconn *pg_connection;
+	bool busy;				  /* a command was sent and its results not all read */
+	bool in_transaction;	  /* BEGIN sent in the current local transaction */
+	bool wrote;				  /* the current transaction wrote through it */
+	bool prepared;			  /* PREPARE TRANSACTION done in this transaction */
+	struct WorkerConnection *next;
+} WorkerConnection;
+
+void worker_connection_define_settings(void);
+
+/* The cached connection to the primary of a group, opened if needed. ERROR if unreachable. */
+WorkerConnection *worker_connection_for_group(int group_id);
+
+/* Every connection this backend holds (a linked list). */
+WorkerConnection *worker_connections_all(void);
+
+/* Sends a command without waiting. ERROR if the send fails. */
+void worker_connection_send(WorkerConnection *connection, const char *sql);
+
+/*
+ * Waits for the command sent last and returns its last result (caller PQclears),
+ * raising the worker's error as ours, with its SQLSTATE, detail and hint.
+ */
+PGresult *worker_connection_receive(WorkerConnection *connection);
+
+/* send + receive, discarding the result. */
+void worker_connection_execute(WorkerConnection *connection, const char *sql);
+
+/*
+ * Runs a command during commit or abort, where raising an ERROR is not allowed:
+ * returns false and logs a WARNING instead.
+ */
+bool worker_connection_execute_quietly(WorkerConnection *connection, const char *sql);
+
+/* Sends data of a COPY FROM STDIN started with worker_connection_send. */
+void worker_connection_put_copy_data(WorkerConnection *connection, const char *data, int length);
+
+/* Ends a COPY FROM STDIN and raises the worker's error, if any. */
+void worker_connection_end_copy(WorkerConnection *connection);
+
+/*
+ * Reads the next row of a COPY TO STDOUT into *buffer (PQfreemem it); returns
+ * its length, or -1 at the end of the data.
+ */
+int worker_connection_get_copy_data(WorkerConnection *connection, char **buffer);
+
+/* Cancels what a busy connection runs and closes it; used on abort. */
+void worker_connection_discard(WorkerConnection *connection);
+
+/* "host:port" of a connection, for messages. */
+const char *worker_connection_name(const WorkerConnection *connection);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * remote_transaction.cpp — commit and abort of the remote side of a local
+ * transaction, through transaction callbacks.
+ *
+ * Commit protocol:
+ *   one group in the transaction  → COMMIT on it at pre-commit;
+ *   several groups               → PREPARE TRANSACTION on each at pre-commit,
+ *                                   a row in shale.commit_record written in the
+ *                                   local transaction, then COMMIT PREPARED on
+ *                                   each once the local commit is durable.
+ * After a crash, a prepared transaction with a commit record is committed and
+ * one without is rolled back (2PC recovery, run by shaled).
+ */
+#include "utils/postgres_headers.h"
+
+extern "C" {
+#include "access/xlog.h"
+#include "executor/spi.h"
+#include "utils/snapmgr.h"
+}
+
+#include "metadata/metadata_cache.h"
+#include "transaction/remote_transaction.h"
+
+/* Set when a subtransaction that used worker groups rolled back: the remote
+ * side cannot be rolled back to a savepoint yet, so the transaction must abort. */
+static bool remote_state_lost = false;
+
+/* Groups that joined the current transaction, in the order they joined. */
+static int joined_group_count = 0;
+
+WorkerConnection *
+remote_transaction_connection(int group_id, bool will_write)
+{
+	if (remote_state_lost)
+		ereport(ERROR, (errcode(ERRCODE_IN_FAILED_SQL_TRANSACTION),
+						errmsg("cannot use worker nodes after a rolled-back subtransaction that used them"),
+						errhint("Roll back the transaction and run it again without the failing savepoint.")));
+	WorkerConnection *connection = worker_connection_for_group(group_id);
+	if (!connection->in_transaction)
+	{
+		worker_connection_execute(connection, "BEGIN ISOLATION LEVEL READ COMMITTED");
+		connection->in_transaction = true;
+		joined_group_count++;
+	}
+	connection->wrote |= will_write;
+	return connection;
+}
+
+/* The global transaction id prefix of this local transaction: unique across routers. */
+static char *
+transaction_gid_base(void)
+{
+	return psprintf("shale_%llu_%u", (unsigned long long) GetSystemIdentifier(), GetTopTransactionId());
+}
+
+static char *
+group_gid(const char *gid_base, int group_id)
+{
+	return psprintf("%s_g%d", gid_base, group_id);
+}
+
+/* Writes the commit record of a two-phase commit into the local transaction. */
+static void
+write_commit_record(const char *gid_base, List *group_ids)
+{
+	StringInfoData sql;
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO shale.commit_record (gid, group_ids) VALUES (%s, '{",
+					 quote_literal_cstr(gid_base));
+	ListCell *cell;
+	bool first = true;
+	foreach (cell, group_ids)
+	{
+		appendStringInfo(&sql, "%s%d", first ? "" : ",", lfirst_int(cell));
+		first = false;
+	}
+	appendStringInfoString(&sql, "}')");
+	/* pre-commit runs after the last statement's snapshot is gone */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "shale: SPI_connect failed");
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "shale: could not write the commit record");
+	SPI_finish();
+	PopActiveSnapshot();
+}
+
+/*
+ * commit_remote_side_before_local runs at pre-commit, while an ERROR still
+ * aborts everything: it commits a single group, or prepares several.
+ */
+static void
+commit_remote_side_before_local(void)
+{
+	if (joined_group_count == 0)
+		return;
+	if (remote_state_lost)
+		ereport(ERROR, (errcode(ERRCODE_IN_FAILED_SQL_TRANSACTION),
+						errmsg("cannot commit: a rolled-back subtransaction had used worker nodes"),
+						errhint("Roll back and run the transaction again.")));
+	int written_group_count = 0;
+	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
+		if (connection->in_transaction && connection->wrote)
+			written_group_count++;
+
+	/* groups only read from, and a single written group, commit plainly */
+	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
+	{
+		if (!connection->in_transaction || (connection->wrote && written_group_count > 1))
+			continue;
+		worker_connection_execute(connection, "COMMIT");
+		connection->in_transaction = connection->wrote = false;
+	}
+	if (written_group_count <= 1)
+	{
+		joined_group_count = 0;
+		return;
+	}
+
+	char *gid_base = transaction_gid_base();
+	List *group_ids = NIL;
+	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
+	{
+		if (!connection->in_transaction)
+			continue;
+		char *sql = psprintf("PREPARE TRANSACTION %s", quote_literal_cstr(group_gid(gid_base, connection->group_id)));
+		worker_connection_send(connection, sql);
+	}
+	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
+	{
+		if (!connection->in_transaction || !connection->busy)
+			continue;
+		PGresult *result = worker_connection_receive(connection);
+		if (result != NULL)
+			PQclear(result);
+		connection->prepared = true;
+		group_ids = lappend_int(group_ids, connection->group_id);
+	}
+	write_commit_record(gid_base, group_ids);
+}
+
+/* Finishes prepared transactions after the local commit; never raises. */
+static void
+finish_remote_side_after_local(bool committed)
+{
+	char *gid_base = NULL;
+	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
+	{
+		if (!connection->in_transaction)
+			continue;
+		if (connection->prepared)
+		{
+			if (gid_base == NULL)
+				gid_base = transaction_gid_base();
+			const char *verb = committed ? "COMMIT PREPARED" : "ROLLBACK PREPARED";
+			char *sql = psprintf("%s %s", verb, quote_literal_cstr(group_gid(gid_base, connection->group_id)));
+			/* on failure the prepared transaction stays for 2PC recovery to finish */
+			(void) worker_connection_execute_quietly(connection, sql);
+		}
+		connection->in_transaction = connection->prepared = connection->wrote = false;
+	}
+}
+
+/*
+ * abort_remote_side rolls back every group in the transaction. A connection
+ * still running a command (error or cancel mid-statement) is cancelled and
+ * closed: that is quicker and safer than waiting for it.
+ */
+static void
+abort_remote_side(void)
+{
+	WorkerConnection *connection = worker_connections_all();
+	while (connection != NULL)
+	{
+		WorkerConnection *next = connection->next;
+		if (connection->busy || PQstatus(connection->pg_connection) != CONNECTION_OK)
+			worker_connection_discard(connection);
+		else if (connection->in_transaction)
+		{
+			const char *sql = "ROLLBACK";
+			char *prepared_sql = NULL;
+			if (connection->prepared)
+			{
+				prepared_sql = psprintf("ROLLBACK PREPARED %s",
+										quote_literal_cstr(group_gid(transaction_gid_base(), connection->group_id)));
+				sql = prepared_sql;
+			}
+			if (!worker_connection_execute_quietly(connection, sql))
+				worker_connection_discard(connection);
+			else
+				connection->in_transaction = connection->prepared = connection->wrote = false;
+		}
+		connection = next;
+	}
+}
+
+static void
+on_transaction_event(XactEvent event, void *argument)
+{
+	(void) argument;
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			commit_remote_side_before_local();
+			break;
+		case XACT_EVENT_COMMIT:
+			finish_remote_side_after_local(true);
+			joined_group_count = 0;
+			remote_state_lost = false;
+			break;
+		case XACT_EVENT_ABORT:
+			abort_remote_side();
+			joined_group_count = 0;
+			remote_state_lost = false;
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			if (joined_group_count > 0)
+				ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								errmsg("cannot PREPARE a transaction that used worker nodes"),
+								errhint("Shale runs its own two-phase commit; use COMMIT.")));
+			break;
+		default:
+			break;
+	}
+}
+
+/* Tracks subtransactions: one that used worker groups cannot be rolled back alone yet. */
+static void
+on_subtransaction_event(SubXactEvent event, SubTransactionId subtransaction, SubTransactionId parent, void *argument)
+{
+	(void) subtransaction;
+	(void) parent;
+	(void) argument;
+	if (event == SUBXACT_EVENT_ABORT_SUB && joined_group_count > 0)
+	{
+		/* a command may have been mid-flight: drop those connections' state */
+		for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
+			if (connection->in_transaction)
+				remote_state_lost = true;
+	}
+}
+
+void
+remote_transaction_init(void)
+{
+	RegisterXactCallback(on_transaction_event, NULL);
+	RegisterSubXactCallback(on_subtransaction_event, NULL);
+}

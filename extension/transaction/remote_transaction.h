@@ -1,0 +1,22 @@
+/*
+ * remote_transaction.h — ties work on worker groups to the local transaction.
+ *
+ * The first use of a group in a local transaction sends BEGIN; at commit one
+ * written group commits plainly, several go through two-phase commit with a
+ * commit record written in the router's own local commit (DESIGN.md).
+ */
+#ifndef SHALE_REMOTE_TRANSACTION_H
+#define SHALE_REMOTE_TRANSACTION_H
+
+#include "connection/worker_connection.h"
+
+void remote_transaction_init(void);
+
+/*
+ * The connection to a group's primary inside the current local transaction:
+ * BEGIN has been sent, and commit or abort will finish the remote side.
+ * will_write marks the group as written: only written groups need 2PC.
+ */
+WorkerConnection *remote_transaction_connection(int group_id, bool will_write);
+
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# install-deps.sh — installs the Debian packages Shale needs to build, run and test.
+# Idempotent: packages already installed are skipped, so a second run is quick and
+# needs no network. Uses sudo when not run as root.
+set -euo pipefail
+
+packages=(
+  # servers and headers
+  postgresql-15 postgresql-server-dev-15 postgresql-client-15 postgresql-contrib libpq-dev
+  # build tools and libraries
+  build-essential g++ make cmake pkg-config
+  libboost-dev libboost-program-options-dev nlohmann-json3-dev
+  # tests
+  googletest libgtest-dev
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

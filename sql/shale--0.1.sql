@@ -1,0 +1,411 @@
+-- shale--0.1.sql — the metadata catalog and SQL API of the shale extension.
+--
+-- Catalog tables are singular nouns (shale.node, shale.shard, …); the views users
+-- read are plural (shale.nodes, shale.shards, …). Everything lives on the router
+-- node; workers run CREATE EXTENSION too, for worker-side functions, and keep
+-- their catalog empty.
+\echo Use "CREATE EXTENSION shale" to load this file. \quit
+
+-------------------------------------------------------------------------------
+-- Nodes and worker groups
+-------------------------------------------------------------------------------
+
+-- A group is a primary and its streaming replicas. Group 0 is the router group;
+-- worker groups are numbered from 1. Placements point at groups, so a failover
+-- changes node roles and never a placement.
+CREATE TABLE shale.node_group (
+    group_id    int PRIMARY KEY CHECK (group_id >= 0),
+    -- active: serves reads and writes; fenced: writes refused (failover in
+    -- progress); draining: holds shards being moved away before removal
+    state       text NOT NULL DEFAULT 'active'
+                CHECK (state IN ('active', 'fenced', 'draining')),
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE shale.node (
+    node_id         serial PRIMARY KEY,
+    host            text NOT NULL CHECK (host <> ''),
+    port            int NOT NULL CHECK (port BETWEEN 1 AND 65535),
+    group_id        int NOT NULL REFERENCES shale.node_group (group_id),
+    role            text NOT NULL CHECK (role IN ('primary', 'replica')),
+    -- health as last seen by shaled: unknown until it has checked once
+    state           text NOT NULL DEFAULT 'unknown' CHECK (state IN ('unknown', 'up', 'down')),
+    state_changed_at timestamptz,
+    added_at        timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (host, port)
+);
+-- at most one primary per group
+CREATE UNIQUE INDEX node_one_primary_per_group ON shale.node (group_id) WHERE role = 'primary';
+
+-------------------------------------------------------------------------------
+-- Distributed and reference tables, shards, placements
+-------------------------------------------------------------------------------
+
+-- Tables in one colocation group share hash ranges and placements, so joins and
+-- foreign keys on their distribution columns stay inside one worker group.
+CREATE TABLE shale.colocation_group (
+    colocation_id          serial PRIMARY KEY,
+    -- NULL for the colocation group of reference tables
+    distribution_type      regtype,
+    distribution_collation oid
+);
+
+CREATE TABLE shale.distributed_table (
+    table_id            regclass PRIMARY KEY,
+    kind                text NOT NULL CHECK (kind IN ('distributed', 'reference')),
+    -- attribute number, so that renaming the column keeps the catalog right
+    distribution_attnum smallint,
+    colocation_id       int NOT NULL REFERENCES shale.colocation_group (colocation_id),
+    CHECK ((kind = 'distributed') = (distribution_attnum IS NOT NULL))
+);
+
+CREATE SEQUENCE shale.shard_id_seq START 102001;
+
+-- A shard holds the contiguous inclusive hash range [hash_min, hash_max] of its
+-- table. A reference table has one shard covering the whole space.
+CREATE TABLE shale.shard (
+    shard_id  bigint PRIMARY KEY DEFAULT nextval('shale.shard_id_seq'),
+    table_id  regclass NOT NULL REFERENCES shale.distributed_table (table_id) ON DELETE CASCADE,
+    hash_min  bigint NOT NULL,
+    hash_max  bigint NOT NULL,
+    CHECK (hash_min <= hash_max)
+);
+CREATE INDEX shard_table_id ON shale.shard (table_id, hash_min);
+
+CREATE TABLE shale.placement (
+    placement_id bigserial PRIMARY KEY,
+    shard_id     bigint NOT NULL REFERENCES shale.shard (shard_id) ON DELETE CASCADE,
+    group_id     int NOT NULL REFERENCES shale.node_group (group_id),
+    UNIQUE (shard_id, group_id)
+);
+CREATE INDEX placement_group_id ON shale.placement (group_id);
+
+-------------------------------------------------------------------------------
+-- Operations, distributed commits, events (filled by later features)
+-------------------------------------------------------------------------------
+
+-- Long-running shard operations (moves, splits, rebalancing), with progress.
+CREATE TABLE shale.operation (
+    operation_id  bigserial PRIMARY KEY,
+    kind          text NOT NULL,
+    shard_ids     bigint[] NOT NULL DEFAULT '{}',
+    source_group  int,
+    target_groups int[],
+    phase         text NOT NULL DEFAULT 'planned',
+    bytes_copied  bigint NOT NULL DEFAULT 0,
+    rows_copied   bigint NOT NULL DEFAULT 0,
+    percent_done  numeric(5, 2) NOT NULL DEFAULT 0,
+    started_at    timestamptz NOT NULL DEFAULT now(),
+    finished_at   timestamptz,
+    error         text
+);
+
+-- One row per distributed transaction that decided to commit after preparing
+-- on several worker groups; written in the router's own local commit, so after
+-- a crash a prepared transaction with a record is committed, one without is
+-- rolled back.
+CREATE TABLE shale.commit_record (
+    gid         text PRIMARY KEY,
+    group_ids   int[] NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE shale.event (
+    event_id    bigserial PRIMARY KEY,
+    happened_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    kind        text NOT NULL,
+    node_id     int,
+    group_id    int,
+    detail      text
+);
+
+-------------------------------------------------------------------------------
+-- Catalog rules checked at commit, and metadata cache invalidation
+-------------------------------------------------------------------------------
+
+-- check_shard_ranges verifies, for every table whose shards changed in this
+-- transaction, that its shards cover the int64 hash space exactly once and that
+-- every shard has a placement; co-located tables must have identical ranges.
+CREATE FUNCTION shale.check_shard_ranges() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    checked_table regclass := CASE WHEN TG_OP = 'DELETE' THEN OLD.table_id ELSE NEW.table_id END;
+    previous_max bigint;
+    shard_row record;
+    shard_total int := 0;
+    reference_table regclass;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM shale.distributed_table WHERE table_id = checked_table) THEN
+        RETURN NULL;  -- the table itself went away
+    END IF;
+    FOR shard_row IN
+        SELECT s.shard_id, s.hash_min, s.hash_max,
+               EXISTS (SELECT 1 FROM shale.placement p WHERE p.shard_id = s.shard_id) AS placed
+        FROM shale.shard s WHERE s.table_id = checked_table ORDER BY s.hash_min
+    LOOP
+        shard_total := shard_total + 1;
+        IF (previous_max IS NULL AND shard_row.hash_min <> -9223372036854775808)
+           OR (previous_max IS NOT NULL AND (previous_max = 9223372036854775807
+                                             OR shard_row.hash_min <> previous_max + 1)) THEN
+            RAISE EXCEPTION 'shard ranges of table % have a gap or an overlap at shard %',
+                checked_table, shard_row.shard_id
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        IF NOT shard_row.placed THEN
+            RAISE EXCEPTION 'shard % of table % has no placement', shard_row.shard_id, checked_table
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        previous_max := shard_row.hash_max;
+    END LOOP;
+    IF shard_total > 0 AND previous_max <> 9223372036854775807 THEN
+        RAISE EXCEPTION 'shard ranges of table % do not reach the end of the hash space', checked_table
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    -- co-located tables share ranges
+    SELECT d2.table_id INTO reference_table
+    FROM shale.distributed_table d1
+    JOIN shale.distributed_table d2 USING (colocation_id)
+    WHERE d1.table_id = checked_table AND d2.table_id <> checked_table AND d1.kind = 'distributed'
+    LIMIT 1;
+    IF reference_table IS NOT NULL AND EXISTS (
+        (SELECT hash_min, hash_max FROM shale.shard WHERE table_id = checked_table
+         EXCEPT SELECT hash_min, hash_max FROM shale.shard WHERE table_id = reference_table)
+        UNION ALL
+        (SELECT hash_min, hash_max FROM shale.shard WHERE table_id = reference_table
+         EXCEPT SELECT hash_min, hash_max FROM shale.shard WHERE table_id = checked_table)) THEN
+        RAISE EXCEPTION 'table % has other shard ranges than its co-located table %',
+            checked_table, reference_table
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE CONSTRAINT TRIGGER shard_ranges_cover_space
+    AFTER INSERT OR UPDATE OR DELETE ON shale.shard
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION shale.check_shard_ranges();
+
+-- invalidate_metadata_cache tells every backend to drop its cached metadata;
+-- fired by any change to a catalog table the planner reads.
+CREATE FUNCTION shale.invalidate_metadata_cache() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'shale_invalidate_metadata_cache';
+
+DO $$
+DECLARE
+    catalog_table text;
+BEGIN
+    FOREACH catalog_table IN ARRAY ARRAY['node_group', 'node', 'colocation_group',
+                                         'distributed_table', 'shard', 'placement'] LOOP
+        EXECUTE format('CREATE TRIGGER invalidate_metadata_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+                        ON shale.%I FOR EACH STATEMENT EXECUTE FUNCTION shale.invalidate_metadata_cache()',
+                       catalog_table);
+    END LOOP;
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Nodes: SQL API
+-------------------------------------------------------------------------------
+
+-- add_node registers a node. A primary without group_id starts a new worker
+-- group; a replica must name the group of its primary. Group 0 is the router.
+CREATE FUNCTION shale.add_node(host text, port int, group_id int DEFAULT NULL,
+                               role text DEFAULT 'primary')
+RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    new_group_id int := add_node.group_id;
+    new_node_id int;
+BEGIN
+    IF host IS NULL OR host = '' OR port IS NULL OR role IS NULL THEN
+        RAISE EXCEPTION 'host, port and role must not be null or empty'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Call shale.add_node(''10.0.0.5'', 5432).';
+    END IF;
+    IF port NOT BETWEEN 1 AND 65535 THEN
+        RAISE EXCEPTION 'port % is out of range', port
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'A port is between 1 and 65535.';
+    END IF;
+    IF role NOT IN ('primary', 'replica') THEN
+        RAISE EXCEPTION 'invalid node role "%"', role
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'The role is ''primary'' or ''replica''.';
+    END IF;
+    IF new_group_id IS NOT NULL AND new_group_id < 0 THEN
+        RAISE EXCEPTION 'group_id % is negative', new_group_id
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Group 0 is the router group; worker groups are numbered from 1.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM shale.node n WHERE n.host = add_node.host AND n.port = add_node.port) THEN
+        RAISE EXCEPTION 'node %:% is already registered', host, port
+            USING ERRCODE = 'duplicate_object', HINT = 'See SELECT * FROM shale.nodes.';
+    END IF;
+
+    LOCK TABLE shale.node_group IN EXCLUSIVE MODE;  -- serialise group numbering
+    IF new_group_id IS NULL THEN
+        IF role = 'replica' THEN
+            RAISE EXCEPTION 'a replica needs the group_id of its primary'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Pass group_id => the group of the primary it replicates.';
+        END IF;
+        SELECT greatest(coalesce(max(g.group_id), 0), 0) + 1 INTO new_group_id FROM shale.node_group g;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM shale.node_group g WHERE g.group_id = new_group_id) THEN
+        IF role = 'replica' THEN
+            RAISE EXCEPTION 'group % does not exist', new_group_id
+                USING ERRCODE = 'undefined_object', HINT = 'Add the primary of the group first.';
+        END IF;
+        INSERT INTO shale.node_group (group_id) VALUES (new_group_id);
+    ELSIF role = 'primary' AND EXISTS (SELECT 1 FROM shale.node n
+                                       WHERE n.group_id = new_group_id AND n.role = 'primary') THEN
+        RAISE EXCEPTION 'group % already has a primary', new_group_id
+            USING ERRCODE = 'duplicate_object', HINT = 'Add this node with role => ''replica''.';
+    END IF;
+
+    INSERT INTO shale.node (host, port, group_id, role)
+    VALUES (host, port, new_group_id, role)
+    RETURNING node_id INTO new_node_id;
+    INSERT INTO shale.event (kind, node_id, group_id, detail)
+    VALUES ('node_added', new_node_id, new_group_id, format('%s:%s as %s', host, port, role));
+    RETURN new_node_id;
+END
+$$;
+
+-- remove_node unregisters a node. The last node of a worker group that still
+-- holds shard placements cannot go: its data would be lost.
+CREATE FUNCTION shale.remove_node(node_id int) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    removed shale.node;
+BEGIN
+    SELECT * INTO removed FROM shale.node n WHERE n.node_id = remove_node.node_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % does not exist', node_id
+            USING ERRCODE = 'undefined_object', HINT = 'See SELECT * FROM shale.nodes.';
+    END IF;
+    IF removed.role = 'primary' AND EXISTS (SELECT 1 FROM shale.placement p WHERE p.group_id = removed.group_id) THEN
+        RAISE EXCEPTION 'node % is the primary of group %, which holds shard placements', node_id, removed.group_id
+            USING ERRCODE = 'object_in_use',
+                  HINT = 'Move the shards away first (shale.drain_group), or fail over to a replica.';
+    END IF;
+    IF removed.role = 'primary' AND EXISTS (SELECT 1 FROM shale.node n
+                                            WHERE n.group_id = removed.group_id AND n.role = 'replica') THEN
+        RAISE EXCEPTION 'node % is the primary of group %, which still has replicas', node_id, removed.group_id
+            USING ERRCODE = 'object_in_use', HINT = 'Remove the replicas first.';
+    END IF;
+    DELETE FROM shale.node n WHERE n.node_id = removed.node_id;
+    IF NOT EXISTS (SELECT 1 FROM shale.node n WHERE n.group_id = removed.group_id) THEN
+        DELETE FROM shale.node_group g WHERE g.group_id = removed.group_id;
+    END IF;
+    INSERT INTO shale.event (kind, node_id, group_id, detail)
+    VALUES ('node_removed', removed.node_id, removed.group_id, format('%s:%s', removed.host, removed.port));
+END
+$$;
+
+-- set_node_state records a node's health as seen by shaled; writes an event
+-- when it changes.
+CREATE FUNCTION shale.set_node_state(node_id int, state text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    previous text;
+BEGIN
+    IF state NOT IN ('unknown', 'up', 'down') THEN
+        RAISE EXCEPTION 'invalid node state "%"', state
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'The state is ''up'', ''down'' or ''unknown''.';
+    END IF;
+    SELECT n.state INTO previous FROM shale.node n WHERE n.node_id = set_node_state.node_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % does not exist', node_id USING ERRCODE = 'undefined_object';
+    END IF;
+    IF previous IS DISTINCT FROM state THEN
+        UPDATE shale.node n SET state = set_node_state.state, state_changed_at = now()
+        WHERE n.node_id = set_node_state.node_id;
+        INSERT INTO shale.event (kind, node_id, detail)
+        VALUES ('node_' || state, node_id, format('was %s', previous));
+    END IF;
+END
+$$;
+
+CREATE VIEW shale.nodes AS
+SELECT node_id, host, port, group_id, role, state
+FROM shale.node
+ORDER BY group_id, role, node_id;
+
+-------------------------------------------------------------------------------
+-- Tables: SQL API (implemented in C++)
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION shale.distribute_table(table_name regclass, column_name text,
+                                       shard_count int DEFAULT 32,
+                                       colocate_with regclass DEFAULT NULL)
+RETURNS void
+LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_distribute_table';
+
+CREATE FUNCTION shale.make_reference_table(table_name regclass) RETURNS void
+LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_make_reference_table';
+
+CREATE FUNCTION shale.undistribute_table(table_name regclass) RETURNS void
+LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_undistribute_table';
+
+CREATE FUNCTION shale.shard_for(table_name regclass, value anyelement) RETURNS bigint
+LANGUAGE C STABLE CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_shard_for';
+
+-- hash_value returns the int64 hash Shale uses to place a value: the extended
+-- hash function of the type's default hash operator class, seed 0.
+CREATE FUNCTION shale.hash_value(value anyelement) RETURNS bigint
+LANGUAGE C IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'shale_hash_value';
+
+-- shard_placement_sizes asks every worker group for the on-disk size of the
+-- shards it holds, one query per group; NULL sizes for unreachable groups.
+CREATE FUNCTION shale.shard_placement_sizes(OUT shard_id bigint, OUT group_id int, OUT size_bytes bigint)
+RETURNS SETOF record
+LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'shale_shard_placement_sizes';
+
+-- drop_shards_of_dropped_table drops the shards of a distributed or reference
+-- table that DROP TABLE removed on the router; called by the sql_drop trigger.
+CREATE FUNCTION shale.drop_shards_of_dropped_table(table_id oid, schema_name text, table_name text)
+RETURNS void
+LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'shale_drop_shards_of_dropped_table';
+
+CREATE FUNCTION shale.on_sql_drop() RETURNS event_trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    dropped record;
+BEGIN
+    FOR dropped IN
+        SELECT o.objid, o.schema_name, o.object_name
+        FROM pg_event_trigger_dropped_objects() o
+        JOIN shale.distributed_table d ON d.table_id::oid = o.objid
+        WHERE o.classid = 'pg_class'::regclass AND o.objsubid = 0
+    LOOP
+        PERFORM shale.drop_shards_of_dropped_table(dropped.objid, dropped.schema_name, dropped.object_name);
+    END LOOP;
+END
+$$;
+
+CREATE EVENT TRIGGER shale_sql_drop ON sql_drop EXECUTE FUNCTION shale.on_sql_drop();
+
+CREATE VIEW shale.tables AS
+SELECT d.table_id AS table_name,
+       d.kind,
+       a.attname AS distribution_column,
+       d.colocation_id,
+       (SELECT count(*) FROM shale.shard s WHERE s.table_id = d.table_id)::int AS shard_count
+FROM shale.distributed_table d
+LEFT JOIN pg_attribute a ON a.attrelid = d.table_id AND a.attnum = d.distribution_attnum
+ORDER BY d.table_id::text;
+
+CREATE VIEW shale.shards AS
+SELECT s.shard_id,
+       s.table_id AS table_name,
+       s.hash_min,
+       s.hash_max,
+       p.group_id,
+       n.host || ':' || n.port AS node,
+       sizes.size_bytes
+FROM shale.shard s
+JOIN shale.placement p ON p.shard_id = s.shard_id
+LEFT JOIN shale.node n ON n.group_id = p.group_id AND n.role = 'primary'
+LEFT JOIN shale.shard_placement_sizes() sizes
+       ON sizes.shard_id = s.shard_id AND sizes.group_id = p.group_id
+ORDER BY s.table_id::text, s.hash_min, p.group_id;
