@@ -286,7 +286,7 @@ BEGIN
     IF removed.role = 'primary' AND EXISTS (SELECT 1 FROM shale.placement p WHERE p.group_id = removed.group_id) THEN
         RAISE EXCEPTION 'node % is the primary of group %, which holds shard placements', node_id, removed.group_id
             USING ERRCODE = 'object_in_use',
-                  HINT = 'Move the shards away first (shale.drain_group), or fail over to a replica.';
+                  HINT = 'Move its shards to other groups first, or make one of its replicas the primary.';
     END IF;
     IF removed.role = 'primary' AND EXISTS (SELECT 1 FROM shale.node n
                                             WHERE n.group_id = removed.group_id AND n.role = 'replica') THEN
@@ -409,3 +409,10 @@ LEFT JOIN shale.node n ON n.group_id = p.group_id AND n.role = 'primary'
 LEFT JOIN shale.shard_placement_sizes() sizes
        ON sizes.shard_id = s.shard_id AND sizes.group_id = p.group_id
 ORDER BY s.table_id::text, s.hash_min, p.group_id;
+
+-- recover_prepared_transactions finishes two-phase commits left in doubt by a
+-- crash: committed where shale.commit_record says so, rolled back otherwise.
+-- Returns how many prepared transactions it finished. shaled runs it every
+-- few seconds.
+CREATE FUNCTION shale.recover_prepared_transactions() RETURNS int
+LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'shale_recover_prepared_transactions';

@@ -18,6 +18,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "utils/snapmgr.h"
 }
 
 #include "metadata/distribution_hash.h"
@@ -36,8 +37,14 @@ static bool metadata_loading = false;
 static uint64 invalidation_counter = 0;
 /* oid of shale.distributed_table once the extension exists; invalidations key on it */
 static Oid distributed_table_relid = InvalidOid;
+/* whether distributed_table_relid was resolved since the last invalidation */
+static bool extension_checked = false;
 
-/* invalidate_on_relcache_change marks the cache stale when our catalog changes. */
+/*
+ * invalidate_on_relcache_change marks the cache stale when our catalog changes
+ * (or on a full reset). The catalog oid is re-resolved on next use, which
+ * notices DROP EXTENSION and a later CREATE EXTENSION.
+ */
 static void
 invalidate_on_relcache_change(Datum argument, Oid relid)
 {
@@ -46,8 +53,7 @@ invalidate_on_relcache_change(Datum argument, Oid relid)
 	{
 		metadata_valid = false;
 		invalidation_counter++;
-		if (relid != InvalidOid)
-			distributed_table_relid = InvalidOid; /* re-resolve: DROP EXTENSION */
+		extension_checked = false;
 	}
 }
 
@@ -60,11 +66,13 @@ metadata_cache_init(void)
 Oid
 metadata_invalidation_relid(void)
 {
-	if (!OidIsValid(distributed_table_relid))
+	/* without the extension, look again each time: CREATE EXTENSION sends no invalidation */
+	if (!extension_checked || !OidIsValid(distributed_table_relid))
 	{
 		Oid namespace_id = get_namespace_oid("shale", true);
-		if (OidIsValid(namespace_id))
-			distributed_table_relid = get_relname_relid("distributed_table", namespace_id);
+		distributed_table_relid =
+			OidIsValid(namespace_id) ? get_relname_relid("distributed_table", namespace_id) : InvalidOid;
+		extension_checked = true;
 	}
 	return distributed_table_relid;
 }
@@ -82,11 +90,20 @@ shale_extension_present(void)
 	return OidIsValid(metadata_invalidation_relid());
 }
 
-/* Runs one catalog query through SPI; the caller reads SPI_tuptable. */
+/*
+ * run_catalog_query runs one catalog query through SPI; the caller reads
+ * SPI_tuptable. It reads with the latest snapshot, not the active one: a load
+ * can happen while planning a statement whose snapshot predates catalog
+ * changes this transaction already made (and whose invalidations were
+ * already processed), and the cache must not keep those stale rows.
+ */
 static void
 run_catalog_query(const char *sql)
 {
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+	SPIPlanPtr plan = SPI_prepare(sql, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "shale: could not prepare catalog query: %s", sql);
+	if (SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "shale: catalog query failed: %s", sql);
 }
 

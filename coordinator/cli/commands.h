@@ -1,0 +1,25 @@
+// commands.h — the subcommands of the shale CLI. Each returns the process exit
+// code and throws CliError for failures.
+#pragma once
+
+#include <string>
+
+namespace shale {
+
+struct UpOptions {
+    std::string dir;  // absolute cluster directory
+    int port = 5432;
+    bool port_given = false;
+    int workers = 2;
+    bool workers_given = false;
+    int replicas = 1;
+    bool replicas_given = false;
+    bool async = false;
+};
+
+int cluster_up(const UpOptions &options);
+int cluster_down(const std::string &dir);
+int cluster_status(const std::string &dir);
+int cluster_uri(const std::string &dir);
+
+}  // namespace shale

@@ -1,0 +1,200 @@
+// node_control.cpp — running initdb, pg_basebackup and pg_ctl for cluster nodes.
+#include "cli/node_control.h"
+
+#include <locale.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+
+#include "cli/cli_error.h"
+#include "common/process.h"
+
+namespace shale {
+
+bool extension_disabled()
+{
+    const char *value = std::getenv("SHALE_NO_EXTENSION");
+    return value != nullptr && std::string(value) == "1";
+}
+
+std::string pg_bindir()
+{
+    const char *value = std::getenv("SHALE_PG_BINDIR");
+    return value != nullptr && *value != '\0' ? value : "/usr/lib/postgresql/15/bin";
+}
+
+// pg_config_value runs pg_config with one option and returns its output line.
+static std::string pg_config_value(const std::string &option)
+{
+    std::string command = pg_bindir() + "/pg_config " + option + " 2>/dev/null";
+    std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), &pclose);
+    if (!pipe)
+        return "";
+    char buffer[4096];
+    std::string output;
+    if (std::fgets(buffer, sizeof(buffer), pipe.get()) != nullptr)
+        output = buffer;
+    while (!output.empty() && (output.back() == '\n' || output.back() == '\r'))
+        output.pop_back();
+    return output;
+}
+
+void check_extension_installed()
+{
+    if (extension_disabled())
+        return;
+    std::string control = pg_config_value("--sharedir") + "/extension/shale.control";
+    std::string library = pg_config_value("--pkglibdir") + "/shale.so";
+    for (const auto &path : {control, library})
+        if (access(path.c_str(), R_OK) != 0)
+            throw CliError("the shale extension is not installed (" + path +
+                           " is missing); run `make install` first, or set SHALE_NO_EXTENSION=1 to start "
+                           "plain PostgreSQL nodes (developer option)");
+}
+
+// locale_arguments prefers the C.UTF-8 locale and falls back to --no-locale.
+static std::vector<std::string> locale_arguments()
+{
+    locale_t probe = newlocale(LC_ALL_MASK, "C.UTF-8", static_cast<locale_t>(0));
+    if (probe != static_cast<locale_t>(0)) {
+        freelocale(probe);
+        return {"--locale=C.UTF-8"};
+    }
+    return {"--no-locale"};
+}
+
+void NodeControl::run_jobs(const std::string &step, const std::vector<Job> &jobs) const
+{
+    std::vector<pid_t> pids;
+    for (const auto &job : jobs) {
+        ProcessOptions options;
+        options.run_as = &user_;
+        options.output_file = setup_log(job.node);
+        options.working_dir = layout_.dir;
+        pids.push_back(spawn_process(job.argv, options));
+    }
+    std::string failures;
+    for (size_t index = 0; index < jobs.size(); index++) {
+        int exit_code = wait_process(pids[index]);
+        if (exit_code == 0)
+            continue;
+        const NodeSpec &node = jobs[index].node;
+        failures += "\n  " + step + " failed for " + node.name + " (exit code " + std::to_string(exit_code) +
+                    "); end of " + setup_log(node) + ":\n" + tail_file(setup_log(node), 15);
+        std::string server_log = layout_.node_log(node);
+        if (access(server_log.c_str(), R_OK) == 0)
+            failures += "  end of " + server_log + ":\n" + tail_file(server_log, 15);
+    }
+    if (!failures.empty())
+        throw CliError(failures.substr(1));
+}
+
+void NodeControl::initdb(const std::vector<NodeSpec> &nodes)
+{
+    std::vector<Job> jobs;
+    for (const auto &node : nodes) {
+        // --no-sync: one sync() after all initdb runs replaces three separate
+        // flushes; the servers themselves run with fsync on.
+        std::vector<std::string> argv = {pg_bindir() + "/initdb", "-D", node.data_dir, "-U", "postgres",
+                                         "--auth=trust", "-E", "UTF8", "--no-sync"};
+        for (const auto &argument : locale_arguments())
+            argv.push_back(argument);
+        jobs.push_back({node, argv});
+    }
+    run_jobs("initdb", jobs);
+    sync();
+}
+
+void NodeControl::base_backup(const std::vector<NodeSpec> &replicas)
+{
+    std::vector<Job> jobs;
+    for (const auto &replica : replicas) {
+        const NodeSpec &primary = layout_.primary_of(replica);
+        jobs.push_back({replica,
+                        {pg_bindir() + "/pg_basebackup", "-h", "127.0.0.1", "-p", std::to_string(primary.port), "-U",
+                         "postgres", "-D", replica.data_dir, "-R", "-X", "stream", "-c", "fast", "-C", "-S",
+                         replica.slot_name(), "--no-sync"}});
+    }
+    run_jobs("pg_basebackup", jobs);
+    sync();  // one flush for every copy, as after initdb
+}
+
+void NodeControl::start(const std::vector<NodeSpec> &nodes)
+{
+    std::vector<Job> jobs;
+    for (const auto &node : nodes)
+        jobs.push_back({node,
+                        {pg_bindir() + "/pg_ctl", "start", "-w", "-t", "60", "-D", node.data_dir, "-l",
+                         layout_.node_log(node)}});
+    run_jobs("pg_ctl start", jobs);
+}
+
+void NodeControl::stop(const std::vector<NodeSpec> &nodes)
+{
+    std::vector<Job> jobs;
+    for (const auto &node : nodes)
+        jobs.push_back({node, {pg_bindir() + "/pg_ctl", "stop", "-D", node.data_dir, "-m", "fast", "-w", "-t", "60"}});
+    run_jobs("pg_ctl stop", jobs);
+}
+
+// append_to_file appends text to an existing file (its owner stays the same).
+static void append_to_file(const std::string &path, const std::string &text)
+{
+    std::ofstream out(path, std::ios::app);
+    out << text;
+    if (!out)
+        throw CliError("could not write " + path);
+}
+
+void NodeControl::configure_primary(const NodeSpec &node) const
+{
+    std::string settings =
+        "\n# Added by `shale up`.\n"
+        "listen_addresses = '127.0.0.1'\n"
+        "port = " + std::to_string(node.port) + "\n"
+        "unix_socket_directories = ''\n"
+        "wal_level = logical\n"
+        "max_prepared_transactions = 100\n"
+        "max_wal_senders = 20\n"
+        "max_replication_slots = 20\n"
+        "wal_keep_size = '256MB'\n"
+        "hot_standby = on\n"
+        "max_connections = 200\n"
+        "logging_collector = off\n";
+    if (!extension_disabled())
+        settings += "shared_preload_libraries = 'shale'\n";
+    append_to_file(node.data_dir + "/postgresql.conf", settings);
+
+    std::ofstream hba(node.data_dir + "/pg_hba.conf", std::ios::trunc);
+    hba << "# Written by `shale up`: a local development cluster, TCP on 127.0.0.1 only.\n"
+           "host all all 127.0.0.1/32 trust\n"
+           "host replication all 127.0.0.1/32 trust\n";
+    if (!hba)
+        throw CliError("could not write " + node.data_dir + "/pg_hba.conf");
+}
+
+void NodeControl::configure_replica(const NodeSpec &node) const
+{
+    // pg_basebackup -R already wrote standby.signal, primary_conninfo and
+    // primary_slot_name; later lines win, so we override the port and name the
+    // replica (application_name) for synchronous_standby_names.
+    const NodeSpec &primary = layout_.primary_of(node);
+    append_to_file(node.data_dir + "/postgresql.auto.conf",
+                   "# Added by `shale up`.\n"
+                   "port = " + std::to_string(node.port) + "\n"
+                   "primary_conninfo = 'host=127.0.0.1 port=" + std::to_string(primary.port) +
+                       " user=postgres application_name=" + node.slot_name() + "'\n");
+}
+
+std::optional<pid_t> NodeControl::postmaster_pid(const NodeSpec &node)
+{
+    auto pid = read_pid_file(node.data_dir + "/postmaster.pid");
+    if (!pid || !process_is_alive(*pid))
+        return std::nullopt;
+    return pid;
+}
+
+}  // namespace shale

@@ -1,0 +1,100 @@
+// registration.cpp — SQL setup of a new cluster through the extension's API.
+#include "cli/registration.h"
+
+#include <map>
+
+#include "cli/cli_error.h"
+#include "common/pg_connection.h"
+
+namespace shale {
+
+// ignore_notice drops server notices such as "extension already exists, skipping".
+static void ignore_notice(void *, const char *) {}
+
+// connect_to connects to a node of the cluster or throws.
+static PgConnection connect_to(const NodeSpec &node)
+{
+    PgConnection connection = PgConnection::connect(node_conninfo("127.0.0.1", node.port) +
+                                                    " connect_timeout=10 application_name=shale_cli");
+    if (!connection.ok())
+        throw CliError("cannot connect to " + node.name + " (port " + std::to_string(node.port) +
+                       "): " + connection.error_message());
+    PQsetNoticeProcessor(connection.get(), ignore_notice, nullptr);
+    return connection;
+}
+
+// run_sql runs one statement or throws naming the node.
+static PgResult run_sql(const PgConnection &connection, const NodeSpec &node, const std::string &sql,
+                        const std::vector<std::string> &params = {})
+{
+    PgResult result = params.empty() ? connection.exec(sql) : connection.exec_params(sql, params);
+    if (!result.ok())
+        throw CliError("on " + node.name + ": " + sql + ": " + result.error_message());
+    return result;
+}
+
+void configure_synchronous_replication(const ClusterLayout &layout)
+{
+    for (const auto &primary : layout.nodes) {
+        if (!primary.is_primary())
+            continue;
+        std::string names;
+        for (const auto &node : layout.nodes)
+            if (!node.is_primary() && node.group == primary.group)
+                names += (names.empty() ? "" : ", ") + node.slot_name();
+        if (names.empty())
+            continue;
+        std::string value = layout.synchronous ? "ANY 1 (" + names + ")" : "";
+        PgConnection connection = connect_to(primary);
+        run_sql(connection, primary, "ALTER SYSTEM SET synchronous_standby_names = '" + value + "'");
+        run_sql(connection, primary, "SELECT pg_reload_conf()");
+    }
+}
+
+void create_extensions(const ClusterLayout &layout)
+{
+    for (const auto &node : layout.nodes) {
+        if (!node.is_primary())
+            continue;
+        PgConnection connection = connect_to(node);
+        run_sql(connection, node, "CREATE EXTENSION IF NOT EXISTS shale");
+    }
+}
+
+bool register_nodes(const ClusterLayout &layout)
+{
+    const NodeSpec &router = layout.router_primary();
+    PgConnection connection = connect_to(router);
+    PgResult count = run_sql(connection, router, "SELECT count(*) FROM shale.nodes");
+    if (count.value(0, 0) != "0")
+        return false;
+
+    run_sql(connection, router, "BEGIN");
+    std::map<int, std::string> catalog_group_of_layout_group = {{0, "0"}};
+    // Primaries first, so each worker replica can name its group's catalog id.
+    for (const auto &node : layout.nodes) {
+        if (!node.is_primary())
+            continue;
+        const std::string port = std::to_string(node.port);
+        if (node.kind == "router") {
+            run_sql(connection, router, "SELECT shale.add_node($1, $2, 0, 'primary')", {"127.0.0.1", port});
+            continue;
+        }
+        PgResult added = run_sql(connection, router, "SELECT shale.add_node($1, $2)", {"127.0.0.1", port});
+        PgResult group = run_sql(connection, router, "SELECT group_id FROM shale.nodes WHERE node_id = $1",
+                                 {added.value(0, 0)});
+        if (group.rows() != 1)
+            throw CliError("shale.add_node returned node " + added.value(0, 0) + " which is not in shale.nodes");
+        catalog_group_of_layout_group[node.group] = group.value(0, 0);
+    }
+    for (const auto &node : layout.nodes) {
+        if (node.is_primary())
+            continue;
+        run_sql(connection, router, "SELECT shale.add_node($1, $2, $3, 'replica')",
+                {"127.0.0.1", std::to_string(node.port), catalog_group_of_layout_group.at(node.group)});
+    }
+    run_sql(connection, router, "COMMIT");
+    return true;
+}
+
+}  // namespace shale

@@ -1,0 +1,149 @@
+// cluster_layout.cpp — planning the node list of a local cluster and reading and
+// writing cluster.json.
+#include "common/cluster_layout.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <sys/stat.h>
+
+namespace shale {
+
+using nlohmann::json;
+
+std::string NodeSpec::slot_name() const
+{
+    std::string prefix = kind == "router" ? "router" : "group" + std::to_string(group);
+    return prefix + "_replica" + std::to_string(replica_index);
+}
+
+static NodeSpec make_node(const std::string &dir, const std::string &kind, int group, int replica_index, int port)
+{
+    NodeSpec node;
+    node.kind = kind;
+    node.group = group;
+    node.replica_index = replica_index;
+    node.role = replica_index == 0 ? "primary" : "replica";
+    node.port = port;
+    std::string prefix = kind == "router" ? "router" : "group" + std::to_string(group);
+    std::string leaf = replica_index == 0 ? "primary" : "replica" + std::to_string(replica_index);
+    node.name = prefix + "-" + leaf;
+    node.data_dir = dir + "/" + prefix + "/" + leaf;
+    return node;
+}
+
+ClusterLayout ClusterLayout::plan(const std::string &dir, const std::string &os_user, int workers,
+                                  int replicas, bool synchronous, const std::vector<int> &ports)
+{
+    ClusterLayout layout;
+    layout.dir = dir;
+    layout.os_user = os_user;
+    layout.workers = workers;
+    layout.replicas = replicas;
+    layout.synchronous = synchronous;
+    size_t next_port = 0;
+    auto take_port = [&]() {
+        if (next_port >= ports.size())
+            throw std::logic_error("not enough ports planned");
+        return ports[next_port++];
+    };
+    for (int group = 0; group <= workers; group++) {
+        const std::string kind = group == 0 ? "router" : "worker";
+        for (int replica = 0; replica <= replicas; replica++)
+            layout.nodes.push_back(make_node(dir, kind, group, replica, take_port()));
+    }
+    return layout;
+}
+
+const NodeSpec &ClusterLayout::router_primary() const
+{
+    return nodes.at(0);
+}
+
+const NodeSpec &ClusterLayout::primary_of(const NodeSpec &node) const
+{
+    for (const auto &candidate : nodes)
+        if (candidate.group == node.group && candidate.is_primary())
+            return candidate;
+    throw std::logic_error("group " + std::to_string(node.group) + " has no primary");
+}
+
+std::string ClusterLayout::uri() const
+{
+    std::string hosts;
+    for (const auto &node : nodes) {
+        if (node.kind != "router")
+            continue;
+        if (!hosts.empty())
+            hosts += ",";
+        hosts += "127.0.0.1:" + std::to_string(node.port);
+    }
+    return "postgres://postgres@" + hosts + "/postgres?target_session_attrs=read-write";
+}
+
+void ClusterLayout::save() const
+{
+    json document;
+    document["format_version"] = 1;
+    document["dir"] = dir;
+    document["os_user"] = os_user;
+    document["synchronous"] = synchronous;
+    document["workers"] = workers;
+    document["replicas"] = replicas;
+    document["nodes"] = json::array();
+    for (const auto &node : nodes) {
+        document["nodes"].push_back({{"name", node.name},
+                                     {"kind", node.kind},
+                                     {"role", node.role},
+                                     {"group", node.group},
+                                     {"replica_index", node.replica_index},
+                                     {"port", node.port},
+                                     {"data_dir", node.data_dir}});
+    }
+    const std::string temporary = layout_file() + ".tmp";
+    {
+        std::ofstream out(temporary);
+        out << document.dump(2) << "\n";
+        if (!out)
+            throw std::runtime_error("could not write " + temporary);
+    }
+    if (std::rename(temporary.c_str(), layout_file().c_str()) != 0)
+        throw std::runtime_error("could not rename " + temporary + " to " + layout_file());
+}
+
+std::optional<ClusterLayout> ClusterLayout::load(const std::string &dir)
+{
+    std::ifstream in(dir + "/cluster.json");
+    if (!in)
+        return std::nullopt;
+    json document;
+    try {
+        in >> document;
+        ClusterLayout layout;
+        layout.dir = document.at("dir").get<std::string>();
+        layout.os_user = document.at("os_user").get<std::string>();
+        layout.synchronous = document.at("synchronous").get<bool>();
+        layout.workers = document.at("workers").get<int>();
+        layout.replicas = document.at("replicas").get<int>();
+        for (const auto &entry : document.at("nodes")) {
+            NodeSpec node;
+            node.name = entry.at("name").get<std::string>();
+            node.kind = entry.at("kind").get<std::string>();
+            node.role = entry.at("role").get<std::string>();
+            node.group = entry.at("group").get<int>();
+            node.replica_index = entry.at("replica_index").get<int>();
+            node.port = entry.at("port").get<int>();
+            node.data_dir = entry.at("data_dir").get<std::string>();
+            layout.nodes.push_back(node);
+        }
+        if (layout.nodes.empty())
+            throw std::runtime_error("no nodes");
+        return layout;
+    } catch (const std::exception &error) {
+        throw std::runtime_error("cannot read " + dir + "/cluster.json: " + error.what());
+    }
+}
+
+}  // namespace shale

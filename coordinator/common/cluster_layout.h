@@ -1,0 +1,61 @@
+// cluster_layout.h — the shape of a local cluster made by `shale up`: which nodes
+// exist, their ports, roles, groups and data directories, and the cluster.json file
+// that records it under the cluster directory.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace shale {
+
+// NodeSpec describes one PostgreSQL server of the local cluster.
+struct NodeSpec {
+    std::string name;      // e.g. "router-primary", "group1-replica1"
+    std::string kind;      // "router" or "worker"
+    std::string role;      // "primary" or "replica"
+    int group = 0;         // 0 for the router, 1..N for worker groups (layout numbering)
+    int replica_index = 0; // 0 for primaries, 1..R for replicas
+    int port = 0;
+    std::string data_dir;  // absolute path
+
+    bool is_primary() const { return role == "primary"; }
+    // slot_name is the physical replication slot / application_name of a replica,
+    // e.g. "group1_replica1" or "router_replica1".
+    std::string slot_name() const;
+};
+
+// ClusterLayout is everything cluster.json records.
+struct ClusterLayout {
+    std::string dir;       // absolute cluster directory
+    std::string os_user;   // OS user that owns and runs the servers
+    bool synchronous = true;
+    int workers = 2;
+    int replicas = 1;
+    std::vector<NodeSpec> nodes;
+
+    // plan builds the node list: router primary, router replicas, then each worker
+    // group's primary and replicas, taking ports in that order from `ports`.
+    static ClusterLayout plan(const std::string &dir, const std::string &os_user, int workers,
+                              int replicas, bool synchronous, const std::vector<int> &ports);
+
+    const NodeSpec &router_primary() const;
+    // primary_of returns the primary of the group a node belongs to.
+    const NodeSpec &primary_of(const NodeSpec &node) const;
+    // uri is the postgres:// URI clients use: every router node, read-write target.
+    std::string uri() const;
+
+    std::string layout_file() const { return dir + "/cluster.json"; }
+    std::string log_dir() const { return dir + "/logs"; }
+    std::string node_log(const NodeSpec &node) const { return log_dir() + "/" + node.name + ".log"; }
+    std::string daemon_log() const { return dir + "/shaled.log"; }
+    std::string daemon_pid_file() const { return dir + "/shaled.pid"; }
+    std::string daemon_config_file() const { return dir + "/shaled.conf"; }
+
+    // save writes cluster.json atomically (temporary file + rename).
+    void save() const;
+    // load reads DIR/cluster.json; nullopt when it does not exist. Throws on a broken file.
+    static std::optional<ClusterLayout> load(const std::string &dir);
+};
+
+}  // namespace shale

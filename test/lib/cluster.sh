@@ -1,0 +1,108 @@
+# cluster.sh — helpers for test scripts that start a real Shale cluster.
+# Source it; then: cluster_start DIR [shale up flags…]; router_sql "SQL"; cluster_stop.
+# Every cluster lives in its own temporary directory on ports the test picks, and
+# is stopped by its data directory (shale down), never by process name.
+
+SHALE_BIN=${SHALE_BIN:-/usr/local/bin/shale}
+PG_BIN=/usr/lib/postgresql/15/bin
+
+# free_port_from N prints the first TCP port >= N with nothing listening on 127.0.0.1.
+free_port_from() {
+  local port=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    port=$((port + 1))
+  done
+  echo "$port"
+}
+
+# random_base_port prints a starting port spread over 20000-44999, so parallel or
+# leftover clusters rarely collide.
+random_base_port() {
+  echo $((20000 + (RANDOM % 250) * 100))
+}
+
+# cluster_start DIR [flags]: shale up into DIR; sets CLUSTER_DIR, CLUSTER_URI, ROUTER_PORT.
+cluster_start() {
+  CLUSTER_DIR=$1
+  shift
+  local base
+  base=$(free_port_from "$(random_base_port)")
+  local output
+  if ! output=$("$SHALE_BIN" up --dir "$CLUSTER_DIR" --port "$base" "$@" 2>&1); then
+    echo "$output" >&2
+    echo "cluster_start: shale up failed" >&2
+    return 1
+  fi
+  CLUSTER_URI=$(echo "$output" | tail -n 1)
+  ROUTER_PORT=$base
+  export CLUSTER_DIR CLUSTER_URI ROUTER_PORT
+}
+
+cluster_stop() {
+  if [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR" ]; then
+    "$SHALE_BIN" down --dir "$CLUSTER_DIR" >/dev/null 2>&1 || true
+  fi
+}
+
+# node_port ROLE_NAME prints the port of a node from shale.nodes: router | group<N>
+node_port() {
+  local group=${1#group}
+  [ "$1" = router ] && group=0
+  router_sql "SELECT port FROM shale.nodes WHERE group_id = $group AND role = 'primary'"
+}
+
+# node_data_dir GROUP prints the data directory of a group's primary (0 = router).
+node_data_dir() {
+  if [ "$1" = 0 ]; then echo "$CLUSTER_DIR/router/primary"; else echo "$CLUSTER_DIR/group$1/primary"; fi
+}
+
+# pg_ctl_as_owner ARGS: runs pg_ctl as the owner of the data directories.
+pg_ctl_as_owner() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" "$@"
+  else
+    "$PG_BIN/pg_ctl" "$@"
+  fi
+}
+
+router_sql() {
+  psql "postgresql://postgres@127.0.0.1:$ROUTER_PORT/postgres" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+}
+
+port_sql() {
+  local port=$1
+  shift
+  psql "postgresql://postgres@127.0.0.1:$port/postgres" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# A tiny assertion library: check NAME EXPECTED ACTUAL.
+CHECKS_PASSED=0
+CHECKS_FAILED=0
+check() {
+  local name=$1 expected=$2 actual=$3
+  if [ "$expected" = "$actual" ]; then
+    CHECKS_PASSED=$((CHECKS_PASSED + 1))
+    echo "ok - $name"
+  else
+    CHECKS_FAILED=$((CHECKS_FAILED + 1))
+    echo "not ok - $name: expected [$expected], got [$actual]"
+  fi
+}
+
+# check_contains NAME NEEDLE HAYSTACK
+check_contains() {
+  local name=$1 needle=$2 haystack=$3
+  if [[ "$haystack" == *"$needle"* ]]; then
+    CHECKS_PASSED=$((CHECKS_PASSED + 1))
+    echo "ok - $name"
+  else
+    CHECKS_FAILED=$((CHECKS_FAILED + 1))
+    echo "not ok - $name: [$haystack] does not contain [$needle]"
+  fi
+}
+
+# finish_checks SUITE: prints the closing line and returns non-zero on failure.
+finish_checks() {
+  echo "$1: $CHECKS_PASSED passed, $CHECKS_FAILED failed"
+  [ "$CHECKS_FAILED" -eq 0 ]
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# run-all.sh — runs every test suite (make check calls it). Prints a summary
+# line per suite and a closing "N passed, M failed" line; any failed suite
+# fails the whole run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+summary=()
+
+run_suite() {
+  local name=$1
+  shift
+  echo "=== suite: $name"
+  local started=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    summary+=("PASS  $name ($((SECONDS - started)) s)")
+  else
+    failed=$((failed + 1))
+    summary+=("FAIL  $name ($((SECONDS - started)) s)")
+  fi
+}
+
+run_suite unit build/shale_unit_tests
+run_suite regress test/regress/run.sh
+for script in test/multinode/*.sh; do
+  run_suite "multinode $(basename "$script" .sh)" "$script"
+done
+for script in test/e2e/*.sh; do
+  run_suite "e2e $(basename "$script" .sh)" "$script"
+done
+
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
