@@ -13,6 +13,7 @@
 #include "daemon/daemon_config.h"
 #include "daemon/leader_lock.h"
 #include "daemon/node_monitor.h"
+#include "daemon/transaction_recovery.h"
 
 namespace {
 
@@ -62,6 +63,8 @@ int main(int argc, char **argv)
                 std::to_string(config.check_interval_ms) + " ms)");
     shale::LeaderLock leader_lock(config.router_conninfo, logger);
     shale::NodeMonitor monitor(leader_lock, logger);
+    // 2PC recovery every few seconds: in-doubt transactions hold row locks on workers
+    shale::TransactionRecovery transaction_recovery(logger, std::chrono::milliseconds(3000));
     const auto interval = std::chrono::milliseconds(config.check_interval_ms);
 
     while (!stop_requested.load()) {
@@ -73,6 +76,8 @@ int main(int argc, char **argv)
         try {
             if (!monitor.run_round(stop_requested))
                 leader_lock.drop();
+            else
+                transaction_recovery.run_if_due(leader_lock.connection(), stop_requested);
         } catch (const std::exception &error) {
             logger.error(std::string("health check round failed: ") + error.what());
         }

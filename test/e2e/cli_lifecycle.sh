@@ -8,6 +8,8 @@
 set -euo pipefail
 
 SHALE_BIN=${SHALE_BIN:-/usr/local/bin/shale}
+# free_port_from and random_base_port; this script keeps its own check helpers
+source "$(dirname "$0")/../lib/cluster.sh"
 PSQL=${PSQL:-psql}
 passed=0
 failed=0
@@ -28,15 +30,6 @@ check() {
   local name=$1
   shift
   if "$@"; then pass "$name"; else fail "$name"; fi
-}
-
-# free_port FROM: the first port from FROM with nothing listening on 127.0.0.1.
-free_port() {
-  local port=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-    port=$((port + 1))
-  done
-  echo "$port"
 }
 
 # wait_for SECONDS COMMAND...: polls the command every 0.1 s until it succeeds.
@@ -75,7 +68,7 @@ no_postmaster_running() {
 sql() { "$PSQL" -X -A -t -q "$1" -c "$2"; }
 replica_has_row() { [ "$(sql "$replica_conninfo" "SELECT count(*) FROM e2e_items WHERE note = 'replicated'" 2>/dev/null)" = "1" ]; }
 
-port=$(free_port 25432)
+port=$(free_port_from "$(random_base_port)")
 echo "# shale: $SHALE_BIN, cluster dir: $dir, router port: $port"
 
 # 1. A new cluster: the last line is the URI.
