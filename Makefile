@@ -38,9 +38,11 @@ check: deps
 	bash test/run-all.sh
 
 format:
+	@bash scripts/install-deps.sh clang-format
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp' '*.hpp')
 
 lint:
+	@bash scripts/install-deps.sh cppcheck
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance --std=c++17 \
 	  --suppress=missingIncludeSystem -I common common coordinator
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# install-deps.sh — installs the Debian packages Shale needs to build, run and test.
+# install-deps.sh — installs the Debian packages Shale needs to build, run and test,
+# plus any package named as an argument (make lint and make format pass theirs).
 # Idempotent: packages already installed are skipped, so a second run is quick and
 # needs no network. Uses sudo when not run as root.
 set -euo pipefail
@@ -12,6 +13,7 @@ packages=(
   libboost-dev libboost-program-options-dev nlohmann-json3-dev
   # tests
   googletest libgtest-dev
+  "$@"
 )
 
 missing=()

@@ -315,7 +315,8 @@ BEGIN
     END IF;
     SELECT n.state INTO previous FROM shale.node n WHERE n.node_id = set_node_state.node_id FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'node % does not exist', node_id USING ERRCODE = 'undefined_object';
+        RAISE EXCEPTION 'node % does not exist', node_id
+            USING ERRCODE = 'undefined_object', HINT = 'See SELECT * FROM shale.nodes.';
     END IF;
     IF previous IS DISTINCT FROM state THEN
         UPDATE shale.node n SET state = set_node_state.state, state_changed_at = now()

@@ -44,7 +44,8 @@ static void
 require_argument(FunctionCallInfo fcinfo, int argument, const char *name)
 {
 	if (PG_ARGISNULL(argument))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name),
+						errhint("Pass a value for %s.", name)));
 }
 
 /* Runs SQL through SPI (the caller has connected) and checks its result kind. */
@@ -120,13 +121,15 @@ check_table_can_be_placed(Relation relation, const char *function_name)
 	char *schema_name = get_namespace_name(namespace_id);
 	if (IsCatalogNamespace(namespace_id) || strcmp(schema_name, "shale") == 0 || strcmp(schema_name, "information_schema") == 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("cannot distribute \"%s.%s\": it belongs to a system schema", schema_name, name)));
+						errmsg("cannot distribute \"%s.%s\": it belongs to a system schema", schema_name, name),
+						errhint("Only tables of your own schemas can be distributed.")));
 	if (distributed_table_lookup(table_id) != NULL)
 		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("table \"%s\" is already distributed", name),
 						errhint("See SELECT * FROM shale.tables; shale.undistribute_table() reverts it.")));
 	if (has_superclass(table_id) || has_subclass(table_id))
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("cannot distribute table \"%s\": it takes part in table inheritance", name)));
+						errmsg("cannot distribute table \"%s\": it takes part in table inheritance", name),
+						errhint("Distribute tables that neither inherit nor are inherited from.")));
 	if (has_foreign_keys(table_id))
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("cannot distribute table \"%s\": it has foreign keys", name),
@@ -420,7 +423,8 @@ SHALE_FUNCTION(shale_distribute_table)
 								RelationGetRelationName(relation))));
 	if (attnum < 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("cannot distribute by system column \"%s\"", column_name)));
+						errmsg("cannot distribute by system column \"%s\"", column_name),
+						errhint("Distribute by one of the table's own columns.")));
 	Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(relation), attnum - 1);
 	if (attribute->attgenerated != '\0')
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -55,7 +55,8 @@ coerce_to_type(Datum value, Oid from_type, Oid to_type)
 SHALE_FUNCTION(shale_shard_for)
 {
 	if (PG_ARGISNULL(0))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table_name must not be NULL")));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table_name must not be NULL"),
+						errhint("For example: SELECT shale.shard_for('accounts', 42);")));
 	Oid table_id = PG_GETARG_OID(0);
 	const DistributedTable *table = distributed_table_lookup(table_id);
 	if (table == NULL)
@@ -88,7 +89,8 @@ SHALE_FUNCTION(shale_hash_value)
 	Oid function_id = distribution_hash_function_for_type(value_type);
 	if (!OidIsValid(function_id))
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
-						errmsg("type %s has no hash function", format_type_be(value_type))));
+						errmsg("type %s has no hash function", format_type_be(value_type)),
+						errhint("Only types with a default hash operator class can be hashed, such as bigint, text or uuid.")));
 	Oid collation = PG_GET_COLLATION();
 	if (!OidIsValid(collation))
 		collation = DEFAULT_COLLATION_OID;
