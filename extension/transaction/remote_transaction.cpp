@@ -29,6 +29,10 @@ static bool remote_state_lost = false;
 /* Groups that joined the current transaction, in the order they joined. */
 static int joined_group_count = 0;
 
+/* The gid base of the transaction being prepared, kept from pre-commit for
+ * commit and abort processing (which must not look up transaction state). */
+static char prepared_gid_base[128];
+
 WorkerConnection *
 remote_transaction_connection(int group_id, bool will_write)
 {
@@ -119,6 +123,7 @@ commit_remote_side_before_local(void)
 	}
 
 	char *gid_base = transaction_gid_base();
+	strlcpy(prepared_gid_base, gid_base, sizeof(prepared_gid_base));
 	List *group_ids = NIL;
 	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
 	{
@@ -144,15 +149,13 @@ commit_remote_side_before_local(void)
 static void
 finish_remote_side_after_local(bool committed)
 {
-	char *gid_base = NULL;
 	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
 	{
 		if (!connection->in_transaction)
 			continue;
 		if (connection->prepared)
 		{
-			if (gid_base == NULL)
-				gid_base = transaction_gid_base();
+			const char *gid_base = prepared_gid_base;
 			const char *verb = committed ? "COMMIT PREPARED" : "ROLLBACK PREPARED";
 			char *sql = psprintf("%s %s", verb, quote_literal_cstr(group_gid(gid_base, connection->group_id)));
 			/* on failure the prepared transaction stays for 2PC recovery to finish */
@@ -183,7 +186,7 @@ abort_remote_side(void)
 			if (connection->prepared)
 			{
 				prepared_sql = psprintf("ROLLBACK PREPARED %s",
-										quote_literal_cstr(group_gid(transaction_gid_base(), connection->group_id)));
+										quote_literal_cstr(group_gid(prepared_gid_base, connection->group_id)));
 				sql = prepared_sql;
 			}
 			if (!worker_connection_execute_quietly(connection, sql))
