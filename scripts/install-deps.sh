@@ -12,7 +12,7 @@ packages=(
   build-essential g++ make cmake pkg-config
   libboost-dev libboost-program-options-dev nlohmann-json3-dev
   # tests
-  googletest libgtest-dev
+  googletest libgtest-dev python3-psycopg2
   "$@"
 )
 
