@@ -163,6 +163,8 @@ forget_connection(WorkerConnection *connection)
 	if (connection->pg_connection != NULL)
 		PQfinish(connection->pg_connection);
 	pfree(connection->host);
+	if (connection->time_zone != NULL)
+		pfree(connection->time_zone);
 	pfree(connection);
 }
 
@@ -233,6 +235,29 @@ worker_connection_send(WorkerConnection *connection, const char *sql)
 	if (!PQsendQuery(connection->pg_connection, sql))
 		raise_connection_error(connection, "sending a command");
 	flush_connection(connection);
+}
+
+void
+worker_connection_send_with_parameters(WorkerConnection *connection, const char *sql, int parameter_count,
+									   const Oid *parameter_types, const char *const *parameter_values)
+{
+	connection->busy = true;
+	if (!PQsendQueryParams(connection->pg_connection, sql, parameter_count, parameter_types, parameter_values, NULL,
+						   NULL, 0))
+		raise_connection_error(connection, "sending a statement");
+	flush_connection(connection);
+}
+
+void
+worker_connection_prepare_statement(WorkerConnection *connection)
+{
+	const char *time_zone = GetConfigOption("TimeZone", false, false);
+	if (time_zone == NULL || (connection->time_zone != NULL && strcmp(connection->time_zone, time_zone) == 0))
+		return;
+	worker_connection_execute(connection, psprintf("SET TimeZone TO %s", quote_literal_cstr(time_zone)));
+	if (connection->time_zone != NULL)
+		pfree(connection->time_zone);
+	connection->time_zone = MemoryContextStrdup(TopMemoryContext, time_zone);
 }
 
 /* Waits until a result can be read without blocking. */

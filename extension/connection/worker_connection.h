@@ -22,6 +22,7 @@ typedef struct WorkerConnection
 	bool in_transaction;	  /* BEGIN sent in the current local transaction */
 	bool wrote;				  /* the current transaction wrote through it */
 	bool prepared;			  /* PREPARE TRANSACTION done in this transaction */
+	char *time_zone;		  /* TimeZone last set on the worker session, or NULL */
 	struct WorkerConnection *next;
 } WorkerConnection;
 
@@ -35,6 +36,16 @@ WorkerConnection *worker_connections_all(void);
 
 /* Sends a command without waiting. ERROR if the send fails. */
 void worker_connection_send(WorkerConnection *connection, const char *sql);
+
+/* Sends a statement with text parameters ($1 …) without waiting. */
+void worker_connection_send_with_parameters(WorkerConnection *connection, const char *sql, int parameter_count,
+											const Oid *parameter_types, const char *const *parameter_values);
+
+/*
+ * Makes the worker session's settings that change results match this
+ * session's (TimeZone), before a statement is sent.
+ */
+void worker_connection_prepare_statement(WorkerConnection *connection);
 
 /*
  * Waits for the command sent last and returns its last result (caller PQclears),

@@ -1,24 +1,39 @@
 /*
- * planner_hook.cpp — the planner hook. Statements without distributed tables
- * take PostgreSQL's standard path after one cheap check; statements on
- * distributed tables go to Shale's distributed planner.
+ * planner_hook.cpp — the planner hook: which path a statement takes.
+ *
+ *   no distributed table    → PostgreSQL's planner, after one cheap check;
+ *   router                  → every distributed table pinned to one shard: the
+ *                             whole statement runs on one worker group;
+ *   INSERT                  → rows computed on the router, routed to shards;
+ *   multi-shard UPDATE and DELETE on one table → the statement on every shard;
+ *   other SELECTs           → PostgreSQL plans them, reading distributed tables
+ *                             through remote scans (scan_path.cpp);
+ *   anything else           → an ERROR naming the construct, with a HINT.
  */
 #include "utils/postgres_headers.h"
 
 extern "C" {
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/planmain.h"
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 }
 
+#include "executor/remote_insert.h"
+#include "executor/remote_scan.h"
 #include "metadata/metadata_cache.h"
 #include "planner/planner_hook.h"
+#include "planner/query_deparse.h"
+#include "planner/scan_path.h"
+#include "planner/shard_pinning.h"
 
 static planner_hook_type previous_planner_hook = NULL;
 
-/* find_distributed_table walks a query tree for the first distributed or reference table. */
+/* Collects every distributed or reference table a query tree reads or writes (an OidList). */
 static bool
-find_distributed_table(Node *node, Oid *found)
+collect_distributed_tables(Node *node, List **table_ids)
 {
 	if (node == NULL)
 		return false;
@@ -26,34 +41,368 @@ find_distributed_table(Node *node, Oid *found)
 	{
 		RangeTblEntry *entry = (RangeTblEntry *) node;
 		if (entry->rtekind == RTE_RELATION && distributed_table_lookup(entry->relid) != NULL)
-		{
-			*found = entry->relid;
-			return true;
-		}
+			*table_ids = lappend_oid(*table_ids, entry->relid);
 		return false;
 	}
 	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, SHALE_WALKER(find_distributed_table), found, QTW_EXAMINE_RTES_BEFORE);
-	return expression_tree_walker(node, SHALE_WALKER(find_distributed_table), found);
+		return query_tree_walker((Query *) node, SHALE_WALKER(collect_distributed_tables), table_ids,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, SHALE_WALKER(collect_distributed_tables), table_ids);
 }
 
 static PlannedStmt *
-shale_planner(Query *query, const char *query_string, int cursor_options, ParamListInfo bound_parameters)
+standard_planning(Query *query, const char *query_string, int cursor_options, ParamListInfo bound_parameters)
 {
-	Oid distributed_table_id = InvalidOid;
-	if (any_distributed_table_exists() && find_distributed_table((Node *) query, &distributed_table_id))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("queries on distributed table \"%s\" are not supported yet", get_rel_name(distributed_table_id)),
-						errhint("This build of Shale places tables in shards but cannot query them yet; "
-								"shale.undistribute_table() brings the rows back to the router.")));
 	if (previous_planner_hook != NULL)
 		return previous_planner_hook(query, query_string, cursor_options, bound_parameters);
 	return standard_planner(query, query_string, cursor_options, bound_parameters);
 }
 
+/* Makes plan-cache entries depend on the catalog, so a shard change replans. */
+static void
+depend_on_catalog(PlannedStmt *planned, List *table_ids)
+{
+	planned->relationOids = lappend_oid(planned->relationOids, metadata_invalidation_relid());
+	planned->relationOids = list_concat_unique_oid(planned->relationOids, table_ids);
+}
+
+/*
+ * finish_remote_plan sets the output of a top-level remote scan: its scan
+ * tuple is the list of output expressions (types only; the rows come from the
+ * worker) and its target list reads that tuple column by column.
+ */
+static void
+set_remote_output(CustomScan *scan, List *output)
+{
+	List *scan_tlist = NIL;
+	List *targetlist = NIL;
+	ListCell *cell;
+	int resno = 0;
+	foreach (cell, output)
+	{
+		TargetEntry *entry = (TargetEntry *) lfirst(cell);
+		if (entry->resjunk)
+			continue;
+		resno++;
+		Expr *expr = entry->expr;
+		scan_tlist = lappend(scan_tlist, makeTargetEntry((Expr *) copyObject(expr), resno, entry->resname, false));
+		Var *var = makeVar(INDEX_VAR, resno, exprType((Node *) expr), exprTypmod((Node *) expr),
+						   exprCollation((Node *) expr), 0);
+		targetlist = lappend(targetlist, makeTargetEntry((Expr *) var, resno, entry->resname, false));
+	}
+	scan->custom_scan_tlist = scan_tlist;
+	scan->scan.plan.targetlist = targetlist;
+	scan->scan.scanrelid = 0;
+}
+
+static PlannedStmt *
+make_planned_statement(Query *query, Plan *plan, int cursor_options, List *table_ids)
+{
+	PlannedStmt *planned = makeNode(PlannedStmt);
+	planned->commandType = query->commandType;
+	planned->queryId = query->queryId;
+	planned->hasReturning = query->returningList != NIL;
+	planned->hasModifyingCTE = query->hasModifyingCTE;
+	planned->canSetTag = query->canSetTag;
+	if (cursor_options & CURSOR_OPT_SCROLL)
+		plan = materialize_finished_plan(plan);
+	planned->planTree = plan;
+	planned->rtable = query->rtable;
+	planned->stmt_location = query->stmt_location;
+	planned->stmt_len = query->stmt_len;
+	depend_on_catalog(planned, table_ids);
+	return planned;
+}
+
+/* The router plan: the whole statement on the shard its pin selects. */
+static PlannedStmt *
+plan_router(Query *query, const RouterPin *pin, int cursor_options, List *table_ids, int extra_flags)
+{
+	RemotePlan plan;
+	memset(&plan, 0, sizeof(plan));
+	plan.mode = REMOTE_ROUTER;
+	plan.flags = extra_flags;
+	if (query->commandType == CMD_SELECT || query->returningList != NIL)
+		plan.flags |= REMOTE_RETURNS_ROWS;
+	if (query->commandType != CMD_SELECT || query->hasModifyingCTE)
+		plan.flags |= REMOTE_WRITES;
+	plan.shard_template = shard_query_template(query);
+	plan.pin_known = pin->pin_known;
+	plan.pin_hash = pin->pin_hash;
+	plan.pin_hash_function = pin->pin_hash_function;
+	plan.pin_collation = pin->pin_collation;
+	CustomScan *scan = make_remote_scan(&plan);
+	if (pin->pin_parameter != NULL)
+		scan->custom_exprs = list_make1(copyObject(pin->pin_parameter));
+	set_remote_output(scan, query->commandType == CMD_SELECT ? query->targetList : query->returningList);
+	return make_planned_statement(query, &scan->scan.plan, cursor_options, table_ids);
+}
+
+static void
+refuse(const char *what, const char *table_name, const char *hint)
+{
+	ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s on distributed table \"%s\" is not supported", what, table_name),
+					errhint("%s", hint)));
+}
+
+/* Counts how often a table occurs in the statement's range tables. */
+static int
+occurrences(List *table_ids, Oid table_id)
+{
+	int count = 0;
+	ListCell *cell;
+	foreach (cell, table_ids)
+		count += lfirst_oid(cell) == table_id;
+	return count;
+}
+
+/* UPDATE and DELETE on a distributed or reference table. */
+static PlannedStmt *
+plan_modify(Query *query, ParamListInfo bound_parameters, int cursor_options, List *table_ids)
+{
+	RangeTblEntry *target = rt_fetch(query->resultRelation, query->rtable);
+	const DistributedTable *table = distributed_table_lookup(target->relid);
+	const char *verb = query->commandType == CMD_UPDATE ? "UPDATE" : "DELETE";
+	const char *name = get_rel_name(target->relid);
+	bool reference = table->kind == TABLE_KIND_REFERENCE;
+
+	if (query->commandType == CMD_UPDATE && !reference)
+	{
+		ListCell *cell;
+		foreach (cell, query->targetList)
+		{
+			TargetEntry *entry = (TargetEntry *) lfirst(cell);
+			if (!entry->resjunk && entry->resno == table->distribution_attnum)
+				ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								errmsg("cannot change the distribution column \"%s\" of \"%s\"",
+									   get_attname(target->relid, entry->resno, false), name),
+								errhint("Delete the row and insert it with the new value.")));
+		}
+	}
+	if (reference && contain_mutable_functions((Node *) query))
+		refuse(psprintf("%s with functions whose result can vary", verb), name,
+			   "Every copy of a reference table must get the same values: compute them first, then write constants.");
+
+	RouterPin pin = analyse_router_pin(query, bound_parameters);
+	if (pin.is_router && !(reference && pin.has_distributed_table))
+		return plan_router(query, &pin, cursor_options, table_ids, reference ? REMOTE_ALL_PLACEMENTS : 0);
+
+	/* the statement on every shard: only when no shard needs another's rows */
+	if (!expression_is_pushable((Node *) query))
+		refuse(verb, name, "Use only built-in functions, and no local tables, in a statement on several shards.");
+	ListCell *cell;
+	foreach (cell, table_ids)
+	{
+		const DistributedTable *other = distributed_table_lookup(lfirst_oid(cell));
+		if (lfirst_oid(cell) != target->relid && other->kind == TABLE_KIND_DISTRIBUTED)
+			refuse(psprintf("%s that reads other distributed tables on several shards", verb), name,
+				   "Pin the statement to one shard with a condition on the distribution column, "
+				   "or run it for each key.");
+	}
+	if (occurrences(table_ids, target->relid) > 1)
+		refuse(psprintf("%s that reads its own table in a subquery on several shards", verb), name,
+			   "Pin the statement to one shard with a condition on the distribution column.");
+
+	RemotePlan plan;
+	memset(&plan, 0, sizeof(plan));
+	plan.mode = REMOTE_EVERY_SHARD;
+	plan.flags = REMOTE_WRITES | (query->returningList != NIL ? REMOTE_RETURNS_ROWS : 0) |
+				 (reference ? REMOTE_ALL_PLACEMENTS : 0);
+	plan.shard_template = shard_query_template(query);
+	plan.table_id = target->relid;
+	bool no_shard = false;
+	plan.pruned_shard_ids = prune_shards(table, query->resultRelation, make_ands_implicit((Expr *) query->jointree->quals),
+										 bound_parameters, &no_shard);
+	if (no_shard)
+	{
+		int64 *none = (int64 *) palloc(sizeof(int64));
+		*none = -1;
+		plan.pruned_shard_ids = list_make1(none);
+	}
+	CustomScan *scan = make_remote_scan(&plan);
+	set_remote_output(scan, query->returningList);
+	return make_planned_statement(query, &scan->scan.plan, cursor_options, table_ids);
+}
+
+/* The highest $n the statement uses. */
+static bool
+find_highest_parameter(Node *node, int *highest)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+		*highest = Max(*highest, ((Param *) node)->paramid);
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, SHALE_WALKER(find_highest_parameter), highest, 0);
+	return expression_tree_walker(node, SHALE_WALKER(find_highest_parameter), highest);
+}
+
+/*
+ * plan_insert plans the source of the rows (VALUES with defaults, or a SELECT)
+ * as an ordinary query on the router and puts the routing remote scan on top.
+ */
+static PlannedStmt *
+plan_insert(Query *query, const char *query_string, int cursor_options, ParamListInfo bound_parameters,
+			List *table_ids)
+{
+	RangeTblEntry *target = rt_fetch(query->resultRelation, query->rtable);
+	const DistributedTable *table = distributed_table_lookup(target->relid);
+	const char *name = get_rel_name(target->relid);
+	bool reference = table->kind == TABLE_KIND_REFERENCE;
+
+	if (query->hasModifyingCTE)
+		refuse("INSERT with a data-modifying WITH clause", name, "Run the statements one after the other.");
+	if (query->onConflict != NULL && query->onConflict->action == ONCONFLICT_UPDATE)
+	{
+		ListCell *cell;
+		foreach (cell, query->onConflict->onConflictSet)
+		{
+			TargetEntry *entry = (TargetEntry *) lfirst(cell);
+			if (!reference && entry->resno == table->distribution_attnum)
+				ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								errmsg("cannot change the distribution column \"%s\" of \"%s\" in ON CONFLICT DO UPDATE",
+									   get_attname(target->relid, entry->resno, false), name),
+								errhint("Leave the distribution column out of the SET list.")));
+		}
+	}
+	if ((query->onConflict != NULL && (!expression_is_pushable((Node *) query->onConflict) ||
+									   (reference && contain_mutable_functions((Node *) query->onConflict)))) ||
+		!expression_is_pushable((Node *) query->returningList))
+		refuse("INSERT with this ON CONFLICT or RETURNING clause", name,
+			   "Use only built-in functions and columns of the table in ON CONFLICT and RETURNING.");
+
+	/* the rows: the INSERT's target list as a SELECT over its own range table */
+	Query *source = (Query *) copyObject(query);
+	source->commandType = CMD_SELECT;
+	source->resultRelation = 0;
+	source->onConflict = NULL;
+	source->returningList = NIL;
+	source->canSetTag = true;
+	List *source_targets = NIL;
+	List *target_attnos = NIL;
+	int distribution_index = -1;
+	ListCell *cell;
+	foreach (cell, query->targetList)
+	{
+		TargetEntry *entry = (TargetEntry *) lfirst(cell);
+		if (entry->resjunk)
+			continue;
+		if (!reference && entry->resno == table->distribution_attnum)
+			distribution_index = list_length(target_attnos);
+		target_attnos = lappend_int(target_attnos, entry->resno);
+		source_targets = lappend(source_targets, makeTargetEntry((Expr *) copyObject(entry->expr),
+																 list_length(source_targets) + 1, entry->resname, false));
+	}
+	source->targetList = source_targets;
+	if (!reference && distribution_index < 0)
+		ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+						errmsg("cannot insert into \"%s\" without a value for its distribution column \"%s\"", name,
+							   get_attname(target->relid, table->distribution_attnum, false)),
+						errhint("Every row of a distributed table needs a value in its distribution column.")));
+
+	/* sequences and defaults must run on the router, and only once per row: no parallel source */
+	PlannedStmt *planned = standard_planning(source, query_string, cursor_options & ~CURSOR_OPT_PARALLEL_OK,
+											 bound_parameters);
+	int parameter_offset = 0;
+	find_highest_parameter((Node *) query, &parameter_offset);
+
+	RemotePlan plan;
+	memset(&plan, 0, sizeof(plan));
+	plan.mode = REMOTE_INSERT;
+	plan.flags = REMOTE_WRITES | (query->returningList != NIL ? REMOTE_RETURNS_ROWS : 0);
+	plan.table_id = target->relid;
+	plan.insert_info = make_insert_info(query, target_attnos, distribution_index, parameter_offset);
+	CustomScan *scan = make_remote_scan(&plan);
+	scan->custom_plans = list_make1(planned->planTree);
+	set_remote_output(scan, query->returningList);
+
+	planned->planTree = &scan->scan.plan;
+	planned->commandType = CMD_INSERT;
+	planned->hasReturning = query->returningList != NIL;
+	planned->canSetTag = query->canSetTag;
+	planned->parallelModeNeeded = false;
+	depend_on_catalog(planned, table_ids);
+	return planned;
+}
+
+/* Refuses what remote scans cannot do in PostgreSQL's own plans. */
+static void
+check_multi_shard_select(Query *query, List *table_ids)
+{
+	if (query->rowMarks != NIL)
+	{
+		ListCell *cell;
+		foreach (cell, query->rowMarks)
+		{
+			RowMarkClause *mark = (RowMarkClause *) lfirst(cell);
+			RangeTblEntry *entry = rt_fetch(mark->rti, query->rtable);
+			if (entry->rtekind == RTE_RELATION && distributed_table_lookup(entry->relid) != NULL)
+				refuse("SELECT … FOR UPDATE/SHARE across shards", get_rel_name(entry->relid),
+					   "Lock rows of one shard at a time: add a condition on the distribution column.");
+		}
+	}
+	(void) table_ids;
+}
+
+static PlannedStmt *
+shale_planner(Query *query, const char *query_string, int cursor_options, ParamListInfo bound_parameters)
+{
+	if (!any_distributed_table_exists())
+		return standard_planning(query, query_string, cursor_options, bound_parameters);
+	List *table_ids = NIL;
+	collect_distributed_tables((Node *) query, &table_ids);
+	if (table_ids == NIL)
+		return standard_planning(query, query_string, cursor_options, bound_parameters);
+
+	switch (query->commandType)
+	{
+		case CMD_SELECT:
+		{
+			RouterPin pin = analyse_router_pin(query, bound_parameters);
+			if (pin.is_router)
+				return plan_router(query, &pin, cursor_options, table_ids, 0);
+			if (query->hasModifyingCTE)
+				ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								errmsg("data-modifying WITH clauses on distributed tables are supported only on one shard"),
+								errhint("Pin every distributed table to one shard with a condition on its distribution column.")));
+			check_multi_shard_select(query, table_ids);
+			PlannedStmt *planned = standard_planning(query, query_string, cursor_options, bound_parameters);
+			depend_on_catalog(planned, table_ids);
+			return planned;
+		}
+		case CMD_INSERT:
+		case CMD_UPDATE:
+		case CMD_DELETE:
+		{
+			RangeTblEntry *target = rt_fetch(query->resultRelation, query->rtable);
+			if (distributed_table_lookup(target->relid) == NULL)
+			{
+				/* a local table written from distributed data: PostgreSQL's plan with remote scans */
+				if (query->hasModifyingCTE)
+					ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+									errmsg("data-modifying WITH clauses together with distributed tables are not supported"),
+									errhint("Run the statements one after the other.")));
+				PlannedStmt *planned = standard_planning(query, query_string, cursor_options, bound_parameters);
+				depend_on_catalog(planned, table_ids);
+				return planned;
+			}
+			if (query->commandType == CMD_INSERT)
+				return plan_insert(query, query_string, cursor_options, bound_parameters, table_ids);
+			return plan_modify(query, bound_parameters, cursor_options, table_ids);
+		}
+		default:
+			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							errmsg("this kind of statement is not supported on distributed tables"),
+							errhint("Use SELECT, INSERT, UPDATE or DELETE.")));
+	}
+	return NULL;
+}
+
 void
 planner_hook_init(void)
 {
+	remote_scan_init();
+	scan_path_init();
 	previous_planner_hook = planner_hook;
 	planner_hook = shale_planner;
 }

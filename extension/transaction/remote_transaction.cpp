@@ -51,6 +51,13 @@ remote_transaction_connection(int group_id, bool will_write)
 	return connection;
 }
 
+bool
+remote_statement_needs_transaction(void)
+{
+	/* the first command of an implicit transaction has command id 0; nested ones come later */
+	return IsTransactionBlock() || GetCurrentCommandId(false) != FirstCommandId || joined_group_count > 0;
+}
+
 /* The global transaction id prefix of this local transaction: unique across routers. */
 static char *
 transaction_gid_base(void)

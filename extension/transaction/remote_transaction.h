@@ -19,4 +19,12 @@ void remote_transaction_init(void);
  */
 WorkerConnection *remote_transaction_connection(int group_id, bool will_write);
 
+/*
+ * Whether a write must run inside a distributed transaction even when it goes
+ * to a single worker group: inside a transaction block, or inside a function
+ * (a later statement may fail and must roll it back). A lone top-level
+ * statement writing one group commits on the worker by itself.
+ */
+bool remote_statement_needs_transaction(void);
+
 #endif

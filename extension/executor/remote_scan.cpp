@@ -1,0 +1,539 @@
+/*
+ * remote_scan.cpp — executes remote CustomScans: builds the tasks (one SQL
+ * statement for one worker group), sends them to all groups at once, and
+ * turns the rows that come back into tuples.
+ *
+ * Rows are read whole into PGresults before the first tuple is returned, so a
+ * connection is never left half-read while another node of the same plan
+ * needs it (a nested loop over two distributed scans on one group).
+ */
+#include "utils/postgres_headers.h"
+
+extern "C" {
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "nodes/readfuncs.h"
+#include "utils/datetime.h"
+#include "utils/typcache.h"
+}
+
+#include "connection/worker_connection.h"
+#include "executor/remote_insert.h"
+#include "executor/remote_scan.h"
+#include "metadata/metadata_cache.h"
+#include "planner/query_deparse.h"
+#include "transaction/remote_transaction.h"
+
+/* One statement for one worker group. */
+typedef struct RemoteTask
+{
+	int group_id;
+	char *sql;
+	WorkerConnection *connection;
+} RemoteTask;
+
+typedef struct RemoteScanState
+{
+	CustomScanState css;
+	RemotePlan plan;
+	ExprState *pin_state;
+	bool executed;
+	List *tasks;
+	List *results;		 /* PGresult * of tasks that return rows */
+	int result_index;
+	int row_index;
+	FmgrInfo *input_functions; /* per result column */
+	Oid *input_parameters;
+	int32 *input_typmods;
+	int *target_attnos;		   /* per result column: attno in the scan slot (1-based) */
+	int result_columns;
+	PlanState *insert_source; /* INSERT: the plan that computes the rows */
+} RemoteScanState;
+
+static CustomScanMethods remote_scan_methods;
+static CustomExecMethods remote_exec_methods;
+
+/* Plan (de)serialisation ------------------------------------------------- */
+
+CustomScan *
+make_remote_scan(const RemotePlan *plan)
+{
+	CustomScan *scan = makeNode(CustomScan);
+	scan->methods = &remote_scan_methods;
+	char hash_text[32];
+	snprintf(hash_text, sizeof(hash_text), INT64_FORMAT, plan->pin_hash);
+	scan->custom_private = list_make5(makeInteger(plan->mode), makeInteger(plan->flags), plan->shard_template,
+									  plan->result_attnos, list_make1_oid(plan->table_id));
+	scan->custom_private = lappend(scan->custom_private, makeString(pstrdup(plan->pin_known ? hash_text : "")));
+	scan->custom_private = lappend(scan->custom_private, list_make2_oid(plan->pin_hash_function, plan->pin_collation));
+	List *pruned = NIL;
+	ListCell *cell;
+	foreach (cell, plan->pruned_shard_ids)
+		pruned = lappend(pruned, makeString(psprintf(INT64_FORMAT, *(int64 *) lfirst(cell))));
+	scan->custom_private = lappend(scan->custom_private, pruned);
+	scan->custom_private = lappend(scan->custom_private, plan->insert_info);
+	return scan;
+}
+
+RemotePlan
+remote_plan_from(const CustomScan *scan)
+{
+	RemotePlan plan;
+	memset(&plan, 0, sizeof(plan));
+	List *items = scan->custom_private;
+	plan.mode = (RemoteMode) intVal(list_nth(items, 0));
+	plan.flags = intVal(list_nth(items, 1));
+	plan.shard_template = (List *) list_nth(items, 2);
+	plan.result_attnos = (List *) list_nth(items, 3);
+	plan.table_id = linitial_oid((List *) list_nth(items, 4));
+	const char *hash_text = strVal(list_nth(items, 5));
+	plan.pin_known = hash_text[0] != '\0';
+	if (plan.pin_known)
+		plan.pin_hash = strtoll(hash_text, NULL, 10);
+	plan.pin_hash_function = linitial_oid((List *) list_nth(items, 6));
+	plan.pin_collation = lsecond_oid((List *) list_nth(items, 6));
+	ListCell *cell;
+	foreach (cell, (List *) list_nth(items, 7))
+	{
+		int64 *shard_id = (int64 *) palloc(sizeof(int64));
+		*shard_id = strtoll(strVal(lfirst(cell)), NULL, 10);
+		plan.pruned_shard_ids = lappend(plan.pruned_shard_ids, shard_id);
+	}
+	plan.insert_info = (List *) list_nth(items, 8);
+	return plan;
+}
+
+bool
+is_remote_scan(Plan *plan)
+{
+	return plan != NULL && IsA(plan, CustomScan) && ((CustomScan *) plan)->methods == &remote_scan_methods;
+}
+
+/* Parameters ------------------------------------------------------------- */
+
+/* The statement's parameters in text form, as libpq sends them. */
+static void
+parameters_as_text(ParamListInfo parameters, int *count, Oid **types, const char ***values)
+{
+	*count = parameters != NULL ? parameters->numParams : 0;
+	*types = (Oid *) palloc0(sizeof(Oid) * (*count + 1));
+	*values = (const char **) palloc0(sizeof(char *) * (*count + 1));
+	for (int i = 0; i < *count; i++)
+	{
+		ParamExternData workspace;
+		ParamExternData *parameter = parameters->paramFetch != NULL
+										 ? parameters->paramFetch(parameters, i + 1, false, &workspace)
+										 : &parameters->params[i];
+		/* types the workers also have are passed; others are left to inference */
+		(*types)[i] = parameter->ptype < FirstNormalObjectId ? parameter->ptype : InvalidOid;
+		if (parameter->isnull || !OidIsValid(parameter->ptype))
+			continue;
+		Oid output_function;
+		bool is_varlena;
+		getTypeOutputInfo(parameter->ptype, &output_function, &is_varlena);
+		(*values)[i] = OidOutputFunctionCall(output_function, parameter->value);
+	}
+}
+
+/* Tasks ------------------------------------------------------------------ */
+
+static RemoteTask *
+make_task(int group_id, char *sql)
+{
+	RemoteTask *task = (RemoteTask *) palloc0(sizeof(RemoteTask));
+	task->group_id = group_id;
+	task->sql = sql;
+	return task;
+}
+
+/* The hash that pins a router statement: known at plan time or from a parameter. */
+static bool
+router_pin_hash(RemoteScanState *state, int64 *hash)
+{
+	if (state->plan.pin_known)
+	{
+		*hash = state->plan.pin_hash;
+		return true;
+	}
+	if (state->pin_state == NULL)
+	{
+		*hash = 0; /* reference tables only: any hash works */
+		return true;
+	}
+	bool is_null;
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	Datum value = ExecEvalExpr(state->pin_state, econtext, &is_null);
+	if (is_null)
+		return false; /* "key = NULL" matches no row */
+	FmgrInfo hash_function;
+	fmgr_info(state->plan.pin_hash_function, &hash_function);
+	*hash = DatumGetInt64(FunctionCall2Coll(&hash_function, state->plan.pin_collation, value, Int64GetDatum(0)));
+	return true;
+}
+
+/* The first distributed (not reference) table of a template, or the first table. */
+static const DistributedTable *
+placement_table(List *template_list)
+{
+	const DistributedTable *first = NULL;
+	ListCell *cell;
+	foreach (cell, shard_query_tables(template_list))
+	{
+		const DistributedTable *table = distributed_table_lookup(lfirst_oid(cell));
+		if (table == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							errmsg("a table of this statement is no longer distributed"), errhint("Run it again.")));
+		if (table->kind == TABLE_KIND_DISTRIBUTED)
+			return table;
+		if (first == NULL)
+			first = table;
+	}
+	return first;
+}
+
+static List *
+router_tasks(RemoteScanState *state)
+{
+	int64 hash;
+	if (!router_pin_hash(state, &hash))
+		return NIL;
+	const DistributedTable *table = placement_table(state->plan.shard_template);
+	const ShardEntry *shard = table->kind == TABLE_KIND_REFERENCE ? &table->shards[0] : shard_for_hash(table, hash);
+	char *sql = shard_query_for_hash(state->plan.shard_template, hash);
+	List *tasks = NIL;
+	if (state->plan.flags & REMOTE_ALL_PLACEMENTS)
+	{
+		for (int p = 0; p < shard->placement_count; p++)
+			tasks = lappend(tasks, make_task(shard->placement_group_ids[p], sql));
+	}
+	else
+		tasks = list_make1(make_task(shard->placement_group_ids[0], sql));
+	return tasks;
+}
+
+/* Whether a shard id is in the pruned list (NIL = every shard). */
+static bool
+shard_survives_pruning(List *pruned_shard_ids, int64 shard_id)
+{
+	if (pruned_shard_ids == NIL)
+		return true;
+	ListCell *cell;
+	foreach (cell, pruned_shard_ids)
+		if (*(int64 *) lfirst(cell) == shard_id)
+			return true;
+	return false;
+}
+
+/*
+ * every_shard_tasks makes one task per shard for writes, and one per group for
+ * reads: the shards of a group are read by one UNION ALL, in one round trip.
+ */
+static List *
+every_shard_tasks(RemoteScanState *state)
+{
+	const DistributedTable *table = distributed_table_lookup(state->plan.table_id);
+	if (table == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("table \"%s\" is no longer distributed", get_rel_name(state->plan.table_id)),
+						errhint("Run the statement again.")));
+	bool writes = (state->plan.flags & REMOTE_WRITES) != 0;
+	List *tasks = NIL;
+	for (int s = 0; s < table->shard_count; s++)
+	{
+		const ShardEntry *shard = &table->shards[s];
+		if (!shard_survives_pruning(state->plan.pruned_shard_ids, shard->shard_id))
+			continue;
+		char *sql = shard_query_for_hash(state->plan.shard_template, shard->hash_min);
+		int placements = (state->plan.flags & REMOTE_ALL_PLACEMENTS) ? shard->placement_count : 1;
+		for (int p = 0; p < placements; p++)
+		{
+			int group_id = shard->placement_group_ids[p];
+			RemoteTask *existing = NULL;
+			ListCell *cell;
+			if (!writes)
+				foreach (cell, tasks)
+					if (((RemoteTask *) lfirst(cell))->group_id == group_id)
+						existing = (RemoteTask *) lfirst(cell);
+			if (existing != NULL)
+				existing->sql = psprintf("%s UNION ALL %s", existing->sql, sql);
+			else
+				tasks = lappend(tasks, make_task(group_id, sql));
+		}
+	}
+	return tasks;
+}
+
+/* Execution -------------------------------------------------------------- */
+
+/* Number of distinct groups among tasks. */
+static int
+distinct_groups(List *tasks)
+{
+	List *group_ids = NIL;
+	ListCell *cell;
+	foreach (cell, tasks)
+		group_ids = list_append_unique_int(group_ids, ((RemoteTask *) lfirst(cell))->group_id);
+	return list_length(group_ids);
+}
+
+/*
+ * run_tasks sends every task and collects the results. Tasks of different
+ * groups run at the same time; tasks of one group follow each other.
+ */
+static void
+run_tasks(RemoteScanState *state, List *tasks)
+{
+	EState *estate = state->css.ss.ps.state;
+	bool writes = (state->plan.flags & REMOTE_WRITES) != 0;
+	bool returns_rows = (state->plan.flags & REMOTE_RETURNS_ROWS) != 0;
+	int parameter_count;
+	Oid *parameter_types;
+	const char **parameter_values;
+	parameters_as_text(estate->es_param_list_info, &parameter_count, &parameter_types, &parameter_values);
+
+	/* a write to several groups, or inside a transaction, runs in a distributed transaction */
+	bool in_transaction = writes && (remote_statement_needs_transaction() || distinct_groups(tasks) > 1);
+	ListCell *cell;
+	foreach (cell, tasks)
+	{
+		RemoteTask *task = (RemoteTask *) lfirst(cell);
+		task->connection = in_transaction ? remote_transaction_connection(task->group_id, true)
+										  : worker_connection_for_group(task->group_id);
+		if (writes && task->connection->in_transaction)
+			task->connection->wrote = true;
+	}
+
+	if (tasks == NIL)
+		return;
+	int counting_group = ((RemoteTask *) linitial(tasks))->group_id;
+
+	/* rounds: in each, every connection with work left gets its next task */
+	List *pending = list_copy(tasks);
+	while (pending != NIL)
+	{
+		List *sent = NIL;
+		List *later = NIL;
+		foreach (cell, pending)
+		{
+			RemoteTask *task = (RemoteTask *) lfirst(cell);
+			bool connection_taken = false;
+			ListCell *other;
+			foreach (other, sent)
+				connection_taken |= ((RemoteTask *) lfirst(other))->connection == task->connection;
+			if (connection_taken)
+			{
+				later = lappend(later, task);
+				continue;
+			}
+			worker_connection_prepare_statement(task->connection);
+			worker_connection_send_with_parameters(task->connection, task->sql, parameter_count, parameter_types,
+												   parameter_values);
+			sent = lappend(sent, task);
+		}
+		foreach (cell, sent)
+		{
+			RemoteTask *task = (RemoteTask *) lfirst(cell);
+			PGresult *result = worker_connection_receive(task->connection);
+			if (result == NULL)
+				continue;
+			/* a write to every placement returns the same rows and count from each: keep one */
+			bool counted = !(state->plan.flags & REMOTE_ALL_PLACEMENTS) || task->group_id == counting_group;
+			if (writes && counted)
+				estate->es_processed += strtoull(PQcmdTuples(result), NULL, 10);
+			if (counted && returns_rows && PQresultStatus(result) == PGRES_TUPLES_OK)
+				state->results = lappend(state->results, result);
+			else
+				PQclear(result);
+		}
+		pending = later;
+	}
+
+}
+
+/* Prepares per-column input functions for the scan slot's layout. */
+static void
+prepare_conversion(RemoteScanState *state)
+{
+	TupleDesc descriptor = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	/* a scan of a table fills the listed columns (maybe none); a statement fills its whole output */
+	bool table_scan = ((Scan *) state->css.ss.ps.plan)->scanrelid > 0;
+	int columns = table_scan ? list_length(state->plan.result_attnos) : descriptor->natts;
+	state->result_columns = columns;
+	state->input_functions = (FmgrInfo *) palloc0(sizeof(FmgrInfo) * (columns + 1));
+	state->input_parameters = (Oid *) palloc0(sizeof(Oid) * (columns + 1));
+	state->input_typmods = (int32 *) palloc0(sizeof(int32) * (columns + 1));
+	state->target_attnos = (int *) palloc0(sizeof(int) * (columns + 1));
+	for (int c = 0; c < columns; c++)
+	{
+		int attno = table_scan ? list_nth_int(state->plan.result_attnos, c) : c + 1;
+		Form_pg_attribute attribute = TupleDescAttr(descriptor, attno - 1);
+		Oid input_function;
+		getTypeInputInfo(attribute->atttypid, &input_function, &state->input_parameters[c]);
+		fmgr_info(input_function, &state->input_functions[c]);
+		state->input_typmods[c] = attribute->atttypmod;
+		state->target_attnos[c] = attno;
+	}
+}
+
+/* remote_next stores the next row of the results in the scan slot. */
+static TupleTableSlot *
+remote_next(ScanState *scan_state)
+{
+	RemoteScanState *state = (RemoteScanState *) scan_state;
+	TupleTableSlot *slot = scan_state->ss_ScanTupleSlot;
+	ExecClearTuple(slot);
+	while (state->result_index < list_length(state->results))
+	{
+		PGresult *result = (PGresult *) list_nth(state->results, state->result_index);
+		if (state->row_index >= PQntuples(result))
+		{
+			state->result_index++;
+			state->row_index = 0;
+			continue;
+		}
+		if (PQnfields(result) != state->result_columns)
+			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+							errmsg("a worker returned %d columns where %d were expected", PQnfields(result),
+								   state->result_columns)));
+		TupleDesc descriptor = slot->tts_tupleDescriptor;
+		memset(slot->tts_isnull, true, sizeof(bool) * descriptor->natts);
+		MemoryContext previous = MemoryContextSwitchTo(scan_state->ps.ps_ExprContext->ecxt_per_tuple_memory);
+		for (int c = 0; c < state->result_columns; c++)
+		{
+			int index = state->target_attnos[c] - 1;
+			if (PQgetisnull(result, state->row_index, c))
+				continue;
+			slot->tts_values[index] = InputFunctionCall(&state->input_functions[c],
+														PQgetvalue(result, state->row_index, c),
+														state->input_parameters[c], state->input_typmods[c]);
+			slot->tts_isnull[index] = false;
+		}
+		MemoryContextSwitchTo(previous);
+		state->row_index++;
+		return ExecStoreVirtualTuple(slot);
+	}
+	return slot;
+}
+
+static bool
+remote_recheck(ScanState *scan_state, TupleTableSlot *slot)
+{
+	(void) scan_state;
+	(void) slot;
+	return true;
+}
+
+static Node *
+create_remote_scan_state(CustomScan *scan)
+{
+	RemoteScanState *state = (RemoteScanState *) newNode(sizeof(RemoteScanState), T_CustomScanState);
+	state->css.methods = &remote_exec_methods;
+	state->plan = remote_plan_from(scan);
+	return (Node *) state;
+}
+
+static void
+begin_remote_scan(CustomScanState *node, EState *estate, int eflags)
+{
+	RemoteScanState *state = (RemoteScanState *) node;
+	CustomScan *scan = (CustomScan *) node->ss.ps.plan;
+	if (scan->custom_exprs != NIL)
+		state->pin_state = ExecInitExpr((Expr *) linitial(scan->custom_exprs), &node->ss.ps);
+	if (state->plan.mode == REMOTE_INSERT)
+	{
+		state->insert_source = ExecInitNode((Plan *) linitial(scan->custom_plans), estate, eflags);
+		node->custom_ps = list_make1(state->insert_source);
+	}
+	if (state->plan.flags & REMOTE_RETURNS_ROWS)
+		prepare_conversion(state);
+}
+
+static TupleTableSlot *
+exec_remote_scan(CustomScanState *node)
+{
+	RemoteScanState *state = (RemoteScanState *) node;
+	if (!state->executed)
+	{
+		state->executed = true;
+		if (state->plan.mode == REMOTE_INSERT)
+			state->results = run_remote_insert(node, &state->plan, state->insert_source);
+		else
+			run_tasks(state, state->plan.mode == REMOTE_ROUTER ? router_tasks(state) : every_shard_tasks(state));
+	}
+	if (!(state->plan.flags & REMOTE_RETURNS_ROWS))
+		return NULL;
+	return ExecScan(&node->ss, (ExecScanAccessMtd) remote_next, (ExecScanRecheckMtd) remote_recheck);
+}
+
+static void
+end_remote_scan(CustomScanState *node)
+{
+	RemoteScanState *state = (RemoteScanState *) node;
+	ListCell *cell;
+	foreach (cell, state->results)
+		PQclear((PGresult *) lfirst(cell));
+	state->results = NIL;
+	if (state->insert_source != NULL)
+		ExecEndNode(state->insert_source);
+}
+
+static void
+rescan_remote_scan(CustomScanState *node)
+{
+	RemoteScanState *state = (RemoteScanState *) node;
+	/* results depend on nothing a rescan changes: read them again from the start */
+	state->result_index = 0;
+	state->row_index = 0;
+}
+
+/* explain_remote_scan shows which shards and nodes the statement visits, and its SQL. */
+static void
+explain_remote_scan(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	(void) ancestors;
+	RemoteScanState *state = (RemoteScanState *) node;
+	const char *mode = state->plan.mode == REMOTE_ROUTER ? "router (one shard)"
+					   : state->plan.mode == REMOTE_INSERT ? "insert (rows routed to their shards)"
+														   : "every shard";
+	ExplainPropertyText("Distributed", mode, es);
+	if (state->plan.mode == REMOTE_EVERY_SHARD)
+	{
+		const DistributedTable *table = distributed_table_lookup(state->plan.table_id);
+		int visited = 0;
+		for (int s = 0; table != NULL && s < table->shard_count; s++)
+			visited += shard_survives_pruning(state->plan.pruned_shard_ids, table->shards[s].shard_id);
+		ExplainPropertyInteger("Shards", NULL, visited, es);
+	}
+	if (state->plan.mode == REMOTE_ROUTER && state->plan.pin_known)
+	{
+		const DistributedTable *table = placement_table(state->plan.shard_template);
+		const ShardEntry *shard =
+			table->kind == TABLE_KIND_REFERENCE ? &table->shards[0] : shard_for_hash(table, state->plan.pin_hash);
+		const GroupEntry *group = group_lookup(shard->placement_group_ids[0]);
+		ExplainPropertyInteger("Shard", NULL, shard->shard_id, es);
+		if (group != NULL && group->primary != NULL)
+			ExplainPropertyText("Node", psprintf("%s:%d (group %d)", group->primary->host, group->primary->port,
+												 group->group_id),
+								es);
+	}
+	if (state->plan.shard_template != NIL)
+		ExplainPropertyText("Shard SQL", shard_query_text(state->plan.shard_template), es);
+}
+
+void
+remote_scan_init(void)
+{
+	memset(&remote_scan_methods, 0, sizeof(remote_scan_methods));
+	remote_scan_methods.CustomName = "ShaleRemoteScan";
+	remote_scan_methods.CreateCustomScanState = create_remote_scan_state;
+	RegisterCustomScanMethods(&remote_scan_methods);
+
+	memset(&remote_exec_methods, 0, sizeof(remote_exec_methods));
+	remote_exec_methods.CustomName = "ShaleRemoteScan";
+	remote_exec_methods.BeginCustomScan = begin_remote_scan;
+	remote_exec_methods.ExecCustomScan = exec_remote_scan;
+	remote_exec_methods.EndCustomScan = end_remote_scan;
+	remote_exec_methods.ReScanCustomScan = rescan_remote_scan;
+	remote_exec_methods.ExplainCustomScan = explain_remote_scan;
+}
