@@ -25,6 +25,7 @@ run_suite() {
 
 run_suite unit build/shale_unit_tests
 run_suite regress test/regress/run.sh
+run_suite differential test/differential/run.sh
 for script in test/multinode/*.sh; do
   run_suite "multinode $(basename "$script" .sh)" "$script"
 done

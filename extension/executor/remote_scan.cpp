@@ -165,7 +165,12 @@ router_pin_hash(RemoteScanState *state, int64 *hash)
 	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
 	Datum value = ExecEvalExpr(state->pin_state, econtext, &is_null);
 	if (is_null)
-		return false; /* "key = NULL" matches no row */
+	{
+		/* "key = NULL" matches no row on any shard, but the statement must still run
+		 * (an aggregate over no rows still returns one): any shard will do */
+		*hash = 0;
+		return true;
+	}
 	FmgrInfo hash_function;
 	fmgr_info(state->plan.pin_hash_function, &hash_function);
 	*hash = DatumGetInt64(FunctionCall2Coll(&hash_function, state->plan.pin_collation, value, Int64GetDatum(0)));

@@ -141,7 +141,8 @@ plan_router(Query *query, const RouterPin *pin, int cursor_options, List *table_
 static void
 refuse(const char *what, const char *table_name, const char *hint)
 {
-	ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s on distributed table \"%s\" is not supported", what, table_name),
+	ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("%s is not supported on distributed table \"%s\"", what, table_name),
 					errhint("%s", hint)));
 }
 

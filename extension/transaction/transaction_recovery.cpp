@@ -22,12 +22,17 @@ extern "C" {
 #include "connection/worker_connection.h"
 #include "metadata/metadata_cache.h"
 
-/* Whether the router still has a commit record for this gid base. */
+/*
+ * Whether the router has a commit record for this gid base. It reads with a
+ * new snapshot (read_only = false), taken after the caller saw the router
+ * transaction end: an older snapshot could miss a record committed meanwhile
+ * and roll back a transaction that committed.
+ */
 static bool
 commit_record_exists(const char *gid_base)
 {
 	char *sql = psprintf("SELECT 1 FROM shale.commit_record WHERE gid = %s", quote_literal_cstr(gid_base));
-	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute(sql, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "shale: could not read commit records");
 	return SPI_processed > 0;
 }
@@ -66,8 +71,10 @@ SHALE_FUNCTION(shale_recover_prepared_transactions)
 		if (connection->in_transaction)
 			ereport(ERROR, (errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 							errmsg("cannot recover prepared transactions inside a transaction that used worker nodes")));
+		/* young prepared transactions are still being finished by their own backend: leave them */
 		worker_connection_send(connection, psprintf("SELECT gid FROM pg_prepared_xacts WHERE gid LIKE %s "
-													"AND database = current_database()",
+													"AND database = current_database() "
+													"AND prepared < now() - interval '2 seconds'",
 													quote_literal_cstr(psprintf("%s%%", own_prefix))));
 		PGresult *result = worker_connection_receive(connection);
 		for (int row = 0; result != NULL && row < PQntuples(result); row++)
@@ -77,9 +84,10 @@ SHALE_FUNCTION(shale_recover_prepared_transactions)
 			TransactionId xid;
 			if (!parse_gid(gid, own_prefix, &gid_base, &xid))
 				continue;
+			/* first: has the router transaction ended? only then is its decision final */
+			if (TransactionIdIsInProgress(xid))
+				continue;
 			bool commit = commit_record_exists(gid_base);
-			if (!commit && TransactionIdIsInProgress(xid))
-				continue; /* its router transaction has not decided yet */
 			char *sql = psprintf("%s %s", commit ? "COMMIT PREPARED" : "ROLLBACK PREPARED", quote_literal_cstr(gid));
 			worker_connection_execute(connection, sql);
 			if (commit)
