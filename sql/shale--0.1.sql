@@ -417,3 +417,36 @@ ORDER BY s.table_id::text, s.hash_min, p.group_id;
 -- few seconds.
 CREATE FUNCTION shale.recover_prepared_transactions() RETURNS int
 LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'shale_recover_prepared_transactions';
+
+-------------------------------------------------------------------------------
+-- Aggregation split between workers and the router (see docs/queries.md)
+-------------------------------------------------------------------------------
+
+-- On workers: the aggregate's transition state over a shard's rows, as bytea.
+CREATE FUNCTION shale.partial_aggregate_transition(internal, oid, anyelement) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_partial_aggregate_transition';
+CREATE FUNCTION shale.partial_aggregate_transition(internal, oid) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_partial_aggregate_transition';
+CREATE FUNCTION shale.partial_aggregate_serialize(internal) RETURNS bytea
+LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_partial_aggregate_serialize';
+CREATE AGGREGATE shale.partial_aggregate(oid, anyelement) (
+    SFUNC = shale.partial_aggregate_transition, STYPE = internal,
+    FINALFUNC = shale.partial_aggregate_serialize);
+CREATE AGGREGATE shale.partial_aggregate(oid) (
+    SFUNC = shale.partial_aggregate_transition, STYPE = internal,
+    FINALFUNC = shale.partial_aggregate_serialize);
+
+-- On the router: combines the partial states and applies the final function.
+-- The third argument is a NULL of the result type, which fixes the result type.
+CREATE FUNCTION shale.finalize_aggregate_transition(internal, oid, bytea, anyelement) RETURNS internal
+LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_finalize_aggregate_transition';
+CREATE FUNCTION shale.finalize_aggregate_final(internal, oid, bytea, anyelement) RETURNS anyelement
+LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_finalize_aggregate_final';
+CREATE AGGREGATE shale.finalize_aggregate(oid, bytea, anyelement) (
+    SFUNC = shale.finalize_aggregate_transition, STYPE = internal,
+    FINALFUNC = shale.finalize_aggregate_final, FINALFUNC_EXTRA);
+
+-- A placeholder the planner replaces by a remote scan of partial aggregates;
+-- it is never executed.
+CREATE FUNCTION shale.remote_rows(fragment int) RETURNS SETOF record
+LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'shale_remote_rows';

@@ -232,7 +232,9 @@ shard_survives_pruning(List *pruned_shard_ids, int64 shard_id)
 
 /*
  * every_shard_tasks makes one task per shard for writes, and one per group for
- * reads: the shards of a group are read by one UNION ALL, in one round trip.
+ * reads: a read of one table covers all the group's shards in one statement
+ * (the table becomes a UNION ALL of its shards), others join per-shard
+ * statements with UNION ALL.
  */
 static List *
 every_shard_tasks(RemoteScanState *state)
@@ -244,27 +246,69 @@ every_shard_tasks(RemoteScanState *state)
 						errhint("Run the statement again.")));
 	bool writes = (state->plan.flags & REMOTE_WRITES) != 0;
 	List *tasks = NIL;
+	List *group_shards = NIL; /* for reads: per task, the shard ids (List of int64 *) */
 	for (int s = 0; s < table->shard_count; s++)
 	{
 		const ShardEntry *shard = &table->shards[s];
 		if (!shard_survives_pruning(state->plan.pruned_shard_ids, shard->shard_id))
 			continue;
-		char *sql = shard_query_for_hash(state->plan.shard_template, shard->hash_min);
 		int placements = (state->plan.flags & REMOTE_ALL_PLACEMENTS) ? shard->placement_count : 1;
 		for (int p = 0; p < placements; p++)
 		{
 			int group_id = shard->placement_group_ids[p];
-			RemoteTask *existing = NULL;
-			ListCell *cell;
+			int existing = -1;
 			if (!writes)
+			{
+				int index = 0;
+				ListCell *cell;
 				foreach (cell, tasks)
+				{
 					if (((RemoteTask *) lfirst(cell))->group_id == group_id)
-						existing = (RemoteTask *) lfirst(cell);
-			if (existing != NULL)
-				existing->sql = psprintf("%s UNION ALL %s", existing->sql, sql);
-			else
-				tasks = lappend(tasks, make_task(group_id, sql));
+						existing = index;
+					index++;
+				}
+			}
+			int64 *shard_id = (int64 *) palloc(sizeof(int64));
+			*shard_id = shard->shard_id;
+			if (existing >= 0)
+			{
+				ListCell *shards_cell = list_nth_cell(group_shards, existing);
+				lfirst(shards_cell) = lappend((List *) lfirst(shards_cell), shard_id);
+				continue;
+			}
+			tasks = lappend(tasks, make_task(group_id, shard_query_for_hash(state->plan.shard_template, shard->hash_min)));
+			group_shards = lappend(group_shards, list_make1(shard_id));
 		}
+	}
+	if (writes)
+		return tasks;
+	/* reads: one statement per group over all its shards */
+	ListCell *task_cell, *shards_cell;
+	forboth(task_cell, tasks, shards_cell, group_shards)
+	{
+		List *shard_ids = (List *) lfirst(shards_cell);
+		if (list_length(shard_ids) == 1)
+			continue;
+		RemoteTask *task = (RemoteTask *) lfirst(task_cell);
+		char *combined = shard_query_for_shard_set(state->plan.shard_template, shard_ids);
+		if (combined == NULL)
+		{
+			/* several tables: per-shard statements joined by UNION ALL */
+			StringInfoData sql;
+			initStringInfo(&sql);
+			ListCell *cell;
+			foreach (cell, shard_ids)
+			{
+				const ShardEntry *shard = NULL;
+				for (int s = 0; s < table->shard_count; s++)
+					if (table->shards[s].shard_id == *(int64 *) lfirst(cell))
+						shard = &table->shards[s];
+				appendStringInfo(&sql, "%s%s", cell == list_head(shard_ids) ? "" : " UNION ALL ",
+								 shard_query_for_hash(state->plan.shard_template, shard->hash_min));
+			}
+			combined = sql.data;
+		}
+		task->sql = combined;
 	}
 	return tasks;
 }

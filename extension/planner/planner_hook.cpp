@@ -24,6 +24,7 @@ extern "C" {
 #include "executor/remote_insert.h"
 #include "executor/remote_scan.h"
 #include "metadata/metadata_cache.h"
+#include "planner/aggregate_pushdown.h"
 #include "planner/planner_hook.h"
 #include "planner/query_deparse.h"
 #include "planner/scan_path.h"
@@ -367,7 +368,19 @@ shale_planner(Query *query, const char *query_string, int cursor_options, ParamL
 								errmsg("data-modifying WITH clauses on distributed tables are supported only on one shard"),
 								errhint("Pin every distributed table to one shard with a condition on its distribution column.")));
 			check_multi_shard_select(query, table_ids);
-			PlannedStmt *planned = standard_planning(query, query_string, cursor_options, bound_parameters);
+			/* aggregation over one table: its first step runs on the workers */
+			PlannedStmt *planned = NULL;
+			PG_TRY();
+			{
+				Query *split = split_aggregation(query, bound_parameters);
+				planned = standard_planning(split != NULL ? split : query, query_string, cursor_options,
+											bound_parameters);
+			}
+			PG_FINALLY();
+			{
+				forget_split_fragments();
+			}
+			PG_END_TRY();
 			depend_on_catalog(planned, table_ids);
 			return planned;
 		}

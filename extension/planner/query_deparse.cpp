@@ -160,3 +160,30 @@ shard_query_for_hash(List *template_list, int64 hash)
 	appendStringInfoString(&sql, text + position);
 	return sql.data;
 }
+
+char *
+shard_query_for_shard_set(List *template_list, List *shard_ids)
+{
+	const char *text = strVal(linitial(template_list));
+	List *offsets = (List *) lsecond(template_list);
+	List *lengths = (List *) lthird(template_list);
+	List *table_ids = (List *) lfourth(template_list);
+	if (list_length(offsets) != 1 || shard_ids == NIL)
+		return NULL;
+	Oid table_id = linitial_oid(table_ids);
+	StringInfoData shards;
+	initStringInfo(&shards);
+	if (list_length(shard_ids) == 1)
+		appendStringInfoString(&shards, shard_qualified_name(table_id, *(int64 *) linitial(shard_ids)));
+	else
+	{
+		appendStringInfoChar(&shards, '(');
+		ListCell *cell;
+		foreach (cell, shard_ids)
+			appendStringInfo(&shards, "%sSELECT * FROM %s", cell == list_head(shard_ids) ? "" : " UNION ALL ",
+							 shard_qualified_name(table_id, *(int64 *) lfirst(cell)));
+		appendStringInfoChar(&shards, ')');
+	}
+	int offset = linitial_int(offsets);
+	return psprintf("%.*s%s%s", offset, text, shards.data, text + offset + linitial_int(lengths));
+}

@@ -24,6 +24,14 @@ List *shard_query_template(Query *query);
  */
 char *shard_query_for_hash(List *template_list, int64 hash);
 
+/*
+ * For a template that references exactly one table: its SQL over several
+ * shards at once, the table reference becoming
+ * (SELECT * FROM shard_a UNION ALL SELECT * FROM shard_b …). NULL when the
+ * template references more than one table.
+ */
+char *shard_query_for_shard_set(List *template_list, List *shard_ids);
+
 /* The tables the template references (an OidList). */
 List *shard_query_tables(List *template_list);
 

@@ -25,6 +25,7 @@ extern "C" {
 }
 
 #include "executor/remote_scan.h"
+#include "planner/aggregate_pushdown.h"
 #include "metadata/metadata_cache.h"
 #include "planner/query_deparse.h"
 #include "planner/scan_path.h"
@@ -63,13 +64,46 @@ clause_is_pushable(Expr *clause, Index relid)
 	return !contains_internal_parameter((Node *) clause, NULL);
 }
 
+/*
+ * plan_partial_rows turns a shale.remote_rows(n) placeholder into a remote scan
+ * of the worker statement n (partial aggregates); its rows have the
+ * placeholder's columns.
+ */
+static Plan *
+plan_partial_rows(RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses)
+{
+	const SplitFragment *fragment = split_fragment(intVal(linitial(best_path->custom_private)));
+	RemotePlan plan;
+	memset(&plan, 0, sizeof(plan));
+	plan.mode = REMOTE_EVERY_SHARD;
+	plan.flags = REMOTE_RETURNS_ROWS;
+	plan.shard_template = fragment->shard_template;
+	plan.table_id = fragment->table_id;
+	plan.pruned_shard_ids = fragment->pruned_shard_ids;
+	CustomScan *scan = make_remote_scan(&plan);
+	List *scan_tlist = NIL;
+	for (int column = 1; column <= list_length(fragment->column_types); column++)
+	{
+		Var *var = makeVar(rel->relid, column, list_nth_oid(fragment->column_types, column - 1),
+						   list_nth_int(fragment->column_typmods, column - 1),
+						   list_nth_oid(fragment->column_collations, column - 1), 0);
+		scan_tlist = lappend(scan_tlist, makeTargetEntry((Expr *) var, column, NULL, false));
+	}
+	scan->custom_scan_tlist = scan_tlist;
+	scan->scan.scanrelid = 0;
+	scan->scan.plan.targetlist = tlist;
+	scan->scan.plan.qual = extract_actual_clauses(clauses, false);
+	return &scan->scan.plan;
+}
+
 /* plan_remote_path turns the chosen path into a remote scan of every (pruned) shard. */
 static Plan *
 plan_remote_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
 				 List *custom_plans)
 {
-	(void) best_path;
 	(void) custom_plans;
+	if (best_path->custom_private != NIL)
+		return plan_partial_rows(rel, best_path, tlist, clauses);
 	RangeTblEntry *entry = planner_rt_fetch(rel->relid, root);
 	const DistributedTable *table = distributed_table_lookup(entry->relid);
 
@@ -108,7 +142,7 @@ plan_remote_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path, List
 	fragment->commandType = CMD_SELECT;
 	fragment->canSetTag = true;
 	RangeTblEntry *fragment_entry = (RangeTblEntry *) copyObject(entry);
-	fragment_entry->inh = false;
+	fragment_entry->inh = true; /* printed without ONLY, so the shards of a group can take its place */
 	fragment->rtable = list_make1(fragment_entry);
 	List *fragment_clauses = (List *) copyObject(remote_clauses);
 	ChangeVarNodes((Node *) fragment_clauses, rel->relid, 1, 0);
@@ -157,6 +191,41 @@ plan_remote_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path, List
 	return &scan->scan.plan;
 }
 
+/* Makes a remote scan the only path of a rel; custom_private tells which kind. */
+static void
+replace_paths_with_remote_scan(RelOptInfo *rel, Cost startup_cost, Cost cost_per_row, List *custom_private)
+{
+	rel->pathlist = NIL;
+	rel->partial_pathlist = NIL;
+	CustomPath *path = makeNode(CustomPath);
+	path->path.pathtype = T_CustomScan;
+	path->path.parent = rel;
+	path->path.pathtarget = rel->reltarget;
+	path->path.param_info = NULL;
+	path->path.rows = Max(rel->rows, 1);
+	path->path.startup_cost = startup_cost;
+	path->path.total_cost = startup_cost + path->path.rows * cost_per_row;
+	path->custom_private = custom_private;
+	path->methods = &remote_path_methods;
+	add_path(rel, &path->path);
+}
+
+/* A shale.remote_rows(n) placeholder gets the only path: a remote scan of fragment n. */
+static void
+set_partial_rows_pathlist(RelOptInfo *rel, RangeTblEntry *entry)
+{
+	if (list_length(entry->functions) != 1)
+		return;
+	Node *call = ((RangeTblFunction *) linitial(entry->functions))->funcexpr;
+	if (!IsA(call, FuncExpr) || ((FuncExpr *) call)->funcid != remote_rows_function())
+		return;
+	Node *number = (Node *) linitial(((FuncExpr *) call)->args);
+	if (!IsA(number, Const))
+		return;
+	replace_paths_with_remote_scan(rel, 100, cpu_tuple_cost,
+								   list_make1(makeInteger(DatumGetInt32(((Const *) number)->constvalue))));
+}
+
 /*
  * set_remote_pathlist replaces every path of a distributed or reference
  * table with the remote scan: the router's own copy of the table is an empty
@@ -167,25 +236,19 @@ set_remote_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry
 {
 	if (previous_pathlist_hook != NULL)
 		previous_pathlist_hook(root, rel, rti, entry);
+	if (entry->rtekind == RTE_FUNCTION)
+	{
+		set_partial_rows_pathlist(rel, entry);
+		return;
+	}
 	if (entry->rtekind != RTE_RELATION || distributed_table_lookup(entry->relid) == NULL)
 		return;
 	if (rel->reloptkind != RELOPT_BASEREL)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("distributed table \"%s\" cannot be read here", get_rel_name(entry->relid))));
 	const DistributedTable *table = distributed_table_lookup(entry->relid);
-	rel->pathlist = NIL;
-	rel->partial_pathlist = NIL;
-	CustomPath *path = makeNode(CustomPath);
-	path->path.pathtype = T_CustomScan;
-	path->path.parent = rel;
-	path->path.pathtarget = rel->reltarget;
-	path->path.param_info = NULL;
-	path->path.rows = Max(rel->rows, 1);
 	/* a round trip per group, then rows over the network */
-	path->path.startup_cost = 100 + 5 * table->shard_count;
-	path->path.total_cost = path->path.startup_cost + path->path.rows * (cpu_tuple_cost * 10);
-	path->methods = &remote_path_methods;
-	add_path(rel, &path->path);
+	replace_paths_with_remote_scan(rel, 100 + 5 * table->shard_count, cpu_tuple_cost * 10, NIL);
 }
 
 void

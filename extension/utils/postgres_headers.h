@@ -39,6 +39,9 @@ extern "C" {
 /* Casts a walker to the untyped pointer type tree walkers take (via void(*)(void), which GCC allows). */
 #define SHALE_WALKER(function) ((bool (*)())(void (*)(void))(function))
 
+/* The same for tree mutators. */
+#define SHALE_MUTATOR(function) ((Node * (*)())(void (*)(void))(function))
+
 /* Declares a V1 SQL-callable function with C linkage and default visibility. */
 #define SHALE_FUNCTION(name)                                                                       \
 	SHALE_EXPORT const Pg_finfo_record *pg_finfo_##name(void);                                     \
