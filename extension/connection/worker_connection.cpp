@@ -6,6 +6,8 @@
 
 extern "C" {
 #include "commands/dbcommands.h"
+#include "common/hashfn.h"
+#include "utils/hsearch.h"
 #include "mb/pg_wchar.h"
 #include "storage/latch.h"
 #include "utils/guc.h"
@@ -165,6 +167,8 @@ forget_connection(WorkerConnection *connection)
 	pfree(connection->host);
 	if (connection->time_zone != NULL)
 		pfree(connection->time_zone);
+	if (connection->prepared_statements != NULL)
+		hash_destroy(connection->prepared_statements); /* the statement texts stay: a small, rare leak */
 	pfree(connection);
 }
 
@@ -258,6 +262,89 @@ worker_connection_prepare_statement(WorkerConnection *connection)
 	if (connection->time_zone != NULL)
 		pfree(connection->time_zone);
 	connection->time_zone = MemoryContextStrdup(TopMemoryContext, time_zone);
+}
+
+/* Statements prepared on one worker session, by a hash of text and parameter types. */
+typedef struct PreparedStatement
+{
+	uint64 key;
+	char *sql;
+	int parameter_count;
+	Oid *parameter_types;
+	char name[32];
+} PreparedStatement;
+
+/* Prepared statements per session; beyond this, statements are sent unprepared. */
+static const int max_prepared_statements = 1000;
+
+static uint64
+statement_key(const char *sql, int parameter_count, const Oid *parameter_types)
+{
+	uint64 key = hash_bytes_extended((const unsigned char *) sql, (int) strlen(sql), 0);
+	return hash_bytes_extended((const unsigned char *) parameter_types, (int) (sizeof(Oid) * parameter_count), key);
+}
+
+/* The prepared statement for this text and these types, or NULL. */
+static PreparedStatement *
+find_prepared(WorkerConnection *connection, uint64 key, const char *sql, int parameter_count,
+			  const Oid *parameter_types)
+{
+	if (connection->prepared_statements == NULL)
+		return NULL;
+	PreparedStatement *statement = (PreparedStatement *) hash_search(connection->prepared_statements, &key, HASH_FIND, NULL);
+	if (statement == NULL || statement->parameter_count != parameter_count || strcmp(statement->sql, sql) != 0 ||
+		memcmp(statement->parameter_types, parameter_types, sizeof(Oid) * parameter_count) != 0)
+		return NULL;
+	return statement;
+}
+
+void
+worker_connection_send_prepared(WorkerConnection *connection, const char *sql, int parameter_count,
+								const Oid *parameter_types, const char *const *parameter_values)
+{
+	uint64 key = statement_key(sql, parameter_count, parameter_types);
+	PreparedStatement *statement = find_prepared(connection, key, sql, parameter_count, parameter_types);
+	if (statement == NULL)
+	{
+		if (connection->prepared_count >= max_prepared_statements)
+		{
+			worker_connection_send_with_parameters(connection, sql, parameter_count, parameter_types, parameter_values);
+			return;
+		}
+		if (connection->prepared_statements == NULL)
+		{
+			HASHCTL control;
+			memset(&control, 0, sizeof(control));
+			control.keysize = sizeof(uint64);
+			control.entrysize = sizeof(PreparedStatement);
+			control.hcxt = TopMemoryContext;
+			connection->prepared_statements =
+				hash_create("shale prepared statements", 64, &control, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		}
+		char name[32];
+		snprintf(name, sizeof(name), "shale_%d", ++connection->prepared_count);
+		connection->busy = true;
+		if (!PQsendPrepare(connection->pg_connection, name, sql, parameter_count, parameter_types))
+			raise_connection_error(connection, "preparing a statement");
+		flush_connection(connection);
+		PGresult *result = worker_connection_receive(connection);
+		if (result != NULL)
+			PQclear(result);
+		bool found;
+		statement = (PreparedStatement *) hash_search(connection->prepared_statements, &key, HASH_ENTER, &found);
+		if (found)
+			pfree(statement->sql); /* a hash collision: the newer statement wins */
+		statement->key = key;
+		statement->sql = MemoryContextStrdup(TopMemoryContext, sql);
+		statement->parameter_count = parameter_count;
+		statement->parameter_types = (Oid *) MemoryContextAlloc(TopMemoryContext, sizeof(Oid) * (parameter_count + 1));
+		memcpy(statement->parameter_types, parameter_types, sizeof(Oid) * parameter_count);
+		strlcpy(statement->name, name, sizeof(statement->name));
+	}
+	connection->busy = true;
+	if (!PQsendQueryPrepared(connection->pg_connection, statement->name, parameter_count, parameter_values, NULL, NULL, 0))
+		raise_connection_error(connection, "sending a statement");
+	flush_connection(connection);
 }
 
 /* Waits until a result can be read without blocking. */

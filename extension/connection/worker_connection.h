@@ -23,6 +23,8 @@ typedef struct WorkerConnection
 	bool wrote;				  /* the current transaction wrote through it */
 	bool prepared;			  /* PREPARE TRANSACTION done in this transaction */
 	char *time_zone;		  /* TimeZone last set on the worker session, or NULL */
+	struct HTAB *prepared_statements; /* statements prepared on this session, by text */
+	int prepared_count;
 	struct WorkerConnection *next;
 } WorkerConnection;
 
@@ -40,6 +42,15 @@ void worker_connection_send(WorkerConnection *connection, const char *sql);
 /* Sends a statement with text parameters ($1 …) without waiting. */
 void worker_connection_send_with_parameters(WorkerConnection *connection, const char *sql, int parameter_count,
 											const Oid *parameter_types, const char *const *parameter_values);
+
+/*
+ * Like worker_connection_send_with_parameters, but prepares the statement on
+ * the worker the first time this connection sees its text (and parameter
+ * types), and from then on only executes it: the worker parses and plans a
+ * repeated statement once.
+ */
+void worker_connection_send_prepared(WorkerConnection *connection, const char *sql, int parameter_count,
+									 const Oid *parameter_types, const char *const *parameter_values);
 
 /*
  * Makes the worker session's settings that change results match this

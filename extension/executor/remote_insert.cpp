@@ -195,7 +195,7 @@ send_batch(InsertRun *run, ShardBatch *batch, bool every_placement)
 		WorkerConnection *connection = run->in_transaction ? remote_transaction_connection(group_id, true)
 														   : worker_connection_for_group(group_id);
 		worker_connection_prepare_statement(connection);
-		worker_connection_send_with_parameters(connection, sql, parameter_count, types, values);
+		worker_connection_send_prepared(connection, sql, parameter_count, types, values);
 		PGresult *result = worker_connection_receive(connection);
 		if (result == NULL)
 			continue;

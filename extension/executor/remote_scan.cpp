@@ -376,8 +376,13 @@ run_tasks(RemoteScanState *state, List *tasks)
 				continue;
 			}
 			worker_connection_prepare_statement(task->connection);
-			worker_connection_send_with_parameters(task->connection, task->sql, parameter_count, parameter_types,
-												   parameter_values);
+			/* statements with parameters come again (prepared statements): prepare them on the worker */
+			if (parameter_count > 0)
+				worker_connection_send_prepared(task->connection, task->sql, parameter_count, parameter_types,
+												parameter_values);
+			else
+				worker_connection_send_with_parameters(task->connection, task->sql, parameter_count, parameter_types,
+													   parameter_values);
 			sent = lappend(sent, task);
 		}
 		foreach (cell, sent)
