@@ -41,6 +41,7 @@ typedef struct SplitAggregateState
 	Oid receive_parameter;
 	Datum value;
 	bool value_is_null;
+	FunctionCallInfo step_call; /* set up once, reused for every row */
 } SplitAggregateState;
 
 /* Looks the aggregate up and sets the state to its initial value. */
@@ -122,9 +123,14 @@ advance(SplitAggregateState *state, FunctionCallInfo caller, MemoryContext conte
 			return;
 		}
 	}
-	LOCAL_FCINFO(step, 2);
-	InitFunctionCallInfoData(*step, &state->step_function, 1 + input_count, caller->fncollation,
-							 caller->context, NULL);
+	if (state->step_call == NULL)
+	{
+		state->step_call = (FunctionCallInfo) MemoryContextAllocZero(context, SizeForFunctionCallInfo(2));
+		InitFunctionCallInfoData(*state->step_call, &state->step_function, 1 + input_count, caller->fncollation,
+								 caller->context, NULL);
+	}
+	FunctionCallInfo step = state->step_call;
+	step->isnull = false;
 	step->args[0].value = state->value;
 	step->args[0].isnull = state->value_is_null;
 	step->args[1].value = input;

@@ -73,7 +73,7 @@ aggregate_can_be_split(Aggref *aggref)
 typedef struct SplitContext
 {
 	List *grouping_exprs;	/* worker columns 1..G */
-	List *partial_aggrefs;	/* worker columns G+1.. */
+	List *partial_aggrefs;	/* worker columns G+1..: transition states as bytea */
 	List *final_aggrefs;	/* the original Aggrefs, in the same order */
 	bool failed;
 	Index relation_index;
@@ -111,6 +111,33 @@ partial_aggref(Aggref *original)
 	partial->aggno = partial->aggtransno = -1;
 	partial->location = -1;
 	return partial;
+}
+
+/*
+ * A worker-side expression giving an aggregate's transition state as bytea.
+ * Aggregates whose result is their state (count, min, max, sum of integers…)
+ * run natively and send their result; the others go through
+ * shale.partial_aggregate, which runs the transition function itself.
+ */
+static Expr *
+partial_state_expr(Aggref *original)
+{
+	HeapTuple tuple = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(original->aggfnoid));
+	Form_pg_aggregate aggregate = (Form_pg_aggregate) GETSTRUCT(tuple);
+	bool result_is_state = !OidIsValid(aggregate->aggfinalfn) && aggregate->aggtranstype == original->aggtype &&
+						   aggregate->aggtranstype != INTERNALOID;
+	Oid state_type = aggregate->aggtranstype;
+	ReleaseSysCache(tuple);
+	if (result_is_state)
+	{
+		Oid send_function;
+		bool is_varlena;
+		getTypeBinaryOutputInfo(state_type, &send_function, &is_varlena);
+		if (send_function < FirstNormalObjectId)
+			return (Expr *) makeFuncExpr(send_function, BYTEAOID, list_make1(copyObject(original)), InvalidOid,
+										 InvalidOid, COERCE_EXPLICIT_CALL);
+	}
+	return (Expr *) partial_aggref(original);
 }
 
 /* The router-side call shale.finalize_aggregate(oid, partial column, NULL::result). */
@@ -165,7 +192,7 @@ replace_for_router(Node *node, SplitContext *context)
 			return node;
 		}
 		context->final_aggrefs = lappend(context->final_aggrefs, aggref);
-		context->partial_aggrefs = lappend(context->partial_aggrefs, partial_aggref(aggref));
+		context->partial_aggrefs = lappend(context->partial_aggrefs, partial_state_expr(aggref));
 		int partial_column = list_length(context->grouping_exprs) + list_length(context->partial_aggrefs);
 		return (Node *) finalize_aggref(aggref, makeVar(1, partial_column, BYTEAOID, -1, InvalidOid, 0));
 	}
