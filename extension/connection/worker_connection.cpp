@@ -172,6 +172,29 @@ forget_connection(WorkerConnection *connection)
 	pfree(connection);
 }
 
+/*
+ * idle_connection_is_alive reads what an idle connection has pending without
+ * blocking. A worker that shut down sent an error and closed the socket: any
+ * result on an idle connection, or an end of file, means it is dead.
+ */
+static bool
+idle_connection_is_alive(PGconn *pg_connection)
+{
+	if (!PQconsumeInput(pg_connection))
+		return false;
+	bool alive = true;
+	while (!PQisBusy(pg_connection))
+	{
+		PGresult *result = PQgetResult(pg_connection);
+		if (result == NULL)
+			break;
+		alive = false;
+		PQclear(result);
+	}
+	/* the end of file may follow the error message: look once more */
+	return alive && PQconsumeInput(pg_connection) && PQstatus(pg_connection) == CONNECTION_OK;
+}
+
 WorkerConnection *
 worker_connection_for_group(int group_id)
 {
@@ -187,7 +210,13 @@ worker_connection_for_group(int group_id)
 		if (connection->group_id != group_id)
 			continue;
 		bool same_node = connection->port == node->port && strcmp(connection->host, node->host) == 0;
-		bool healthy = PQstatus(connection->pg_connection) == CONNECTION_OK;
+		/*
+		 * An idle cached connection may have been closed by the worker (a
+		 * restart): reading what is pending notices that, so the statement
+		 * opens a new connection instead of failing.
+		 */
+		bool healthy = PQstatus(connection->pg_connection) == CONNECTION_OK &&
+					   (connection->busy || idle_connection_is_alive(connection->pg_connection));
 		if (same_node && healthy)
 			return connection;
 		if (connection->in_transaction)
@@ -477,6 +506,35 @@ worker_connection_execute_quietly(WorkerConnection *connection, const char *sql)
 		}
 	}
 	return succeeded;
+}
+
+WorkerConnection *
+worker_connection_wait_for_any(List *connections)
+{
+	for (;;)
+	{
+		ListCell *cell;
+		foreach (cell, connections)
+		{
+			WorkerConnection *connection = (WorkerConnection *) lfirst(cell);
+			if (!PQconsumeInput(connection->pg_connection) || !PQisBusy(connection->pg_connection))
+				return connection; /* a result, or a broken socket the receive will report */
+		}
+		WaitEventSet *events = CreateWaitEventSet(CurrentMemoryContext, list_length(connections) + 2);
+		AddWaitEventToSet(events, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(events, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		foreach (cell, connections)
+			AddWaitEventToSet(events, WL_SOCKET_READABLE, PQsocket(((WorkerConnection *) lfirst(cell))->pg_connection),
+							  NULL, NULL);
+		WaitEvent event;
+		int count = WaitEventSetWait(events, -1, &event, 1, PG_WAIT_EXTENSION);
+		FreeWaitEventSet(events);
+		if (count > 0 && (event.events & WL_LATCH_SET))
+		{
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
 }
 
 void

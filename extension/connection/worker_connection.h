@@ -73,6 +73,13 @@ void worker_connection_execute(WorkerConnection *connection, const char *sql);
  */
 bool worker_connection_execute_quietly(WorkerConnection *connection, const char *sql);
 
+/*
+ * Waits until one of the busy connections (a List of WorkerConnection *) has
+ * its result ready, and returns it; a failure on any of them is seen at once,
+ * not after the others finish.
+ */
+WorkerConnection *worker_connection_wait_for_any(List *connections);
+
 /* Sends data of a COPY FROM STDIN started with worker_connection_send. */
 void worker_connection_put_copy_data(WorkerConnection *connection, const char *data, int length);
 

@@ -7,6 +7,9 @@ extern "C" {
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "parser/parsetree.h"
+#include "catalog/pg_constraint.h"
+#include "utils/array.h"
+#include "utils/syscache.h"
 }
 
 #include "connection/worker_connection.h"
@@ -40,6 +43,40 @@ value_parameter(int parameter_id, Form_pg_attribute attribute)
 	return parameter;
 }
 
+/* The key columns of a unique constraint, as ON CONFLICT (…) inference elements. */
+static List *
+constraint_columns_as_inference(Oid constraint_id, Index result_relation)
+{
+	HeapTuple tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(constraint_id));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "shale: constraint %u does not exist", constraint_id);
+	Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+	Oid table_id = constraint->conrelid;
+	bool is_null;
+	Datum keys = SysCacheGetAttr(CONSTROID, tuple, Anum_pg_constraint_conkey, &is_null);
+	if (is_null || (constraint->contype != CONSTRAINT_PRIMARY && constraint->contype != CONSTRAINT_UNIQUE))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("ON CONFLICT ON CONSTRAINT \"%s\" is not supported on distributed tables",
+							   NameStr(constraint->conname)),
+						errhint("Name the conflict columns instead: ON CONFLICT (column, …).")));
+	ArrayType *array = DatumGetArrayTypeP(keys);
+	int16 *attnums = (int16 *) ARR_DATA_PTR(array);
+	int count = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+	List *elements = NIL;
+	for (int i = 0; i < count; i++)
+	{
+		InferenceElem *element = makeNode(InferenceElem);
+		Oid type;
+		int32 typmod;
+		Oid collation;
+		get_atttypetypmodcoll(table_id, attnums[i], &type, &typmod, &collation);
+		element->expr = (Node *) makeVar(result_relation, attnums[i], type, typmod, collation, 0);
+		elements = lappend(elements, element);
+	}
+	ReleaseSysCache(tuple);
+	return elements;
+}
+
 List *
 insert_statement_template(Query *insert_query, List *target_attnos, int row_count, int parameter_offset)
 {
@@ -48,6 +85,17 @@ insert_statement_template(Query *insert_query, List *target_attnos, int row_coun
 	Relation relation = RelationIdGetRelation(target->relid);
 	TupleDesc descriptor = RelationGetDescr(relation);
 	int column_count = list_length(target_attnos);
+
+	/*
+	 * ON CONFLICT ON CONSTRAINT names the router's constraint; on a shard it has
+	 * another name: name the constraint's columns instead.
+	 */
+	if (query->onConflict != NULL && OidIsValid(query->onConflict->constraint))
+	{
+		query->onConflict->arbiterElems = constraint_columns_as_inference(query->onConflict->constraint,
+																		  query->resultRelation);
+		query->onConflict->constraint = InvalidOid;
+	}
 
 	/* the source was evaluated on the router: drop it, and its CTEs */
 	query->cteList = NIL;

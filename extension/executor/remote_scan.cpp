@@ -385,9 +385,19 @@ run_tasks(RemoteScanState *state, List *tasks)
 													   parameter_values);
 			sent = lappend(sent, task);
 		}
-		foreach (cell, sent)
+		/* results in the order they arrive: a failure anywhere stops the statement at once */
+		List *waiting = sent;
+		while (waiting != NIL)
 		{
-			RemoteTask *task = (RemoteTask *) lfirst(cell);
+			List *connections = NIL;
+			foreach (cell, waiting)
+				connections = lappend(connections, ((RemoteTask *) lfirst(cell))->connection);
+			WorkerConnection *ready = worker_connection_wait_for_any(connections);
+			RemoteTask *task = NULL;
+			foreach (cell, waiting)
+				if (((RemoteTask *) lfirst(cell))->connection == ready)
+					task = (RemoteTask *) lfirst(cell);
+			waiting = list_delete_ptr(waiting, task);
 			PGresult *result = worker_connection_receive(task->connection);
 			if (result == NULL)
 				continue;

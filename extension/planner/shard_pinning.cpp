@@ -40,7 +40,7 @@ find_unpushable(Node *node, void *context)
 	if (node == NULL)
 		return false;
 	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, SHALE_WALKER(find_unpushable), context, 0);
+		return query_tree_walker((Query *) node, SHALE_WALKER(find_unpushable), context, QTW_EXAMINE_RTES_BEFORE);
 	if (check_functions_in_node(node, function_is_pushable, context))
 		return true;
 	if (IsA(node, NextValueExpr))
