@@ -2,8 +2,9 @@
  * utility_hook.cpp — ProcessUtility hook. Statements whose effect on a
  * distributed or reference table Shale does not yet carry to the shards are
  * refused with an error naming the command, so the router's shell table and
- * the shards never drift apart. DROP TABLE is handled by the sql_drop event
- * trigger; VACUUM, ANALYZE, LOCK, COMMENT and GRANT touch only the router.
+ * the shards never drift apart. COPY is routed to the shards (copy_command.cpp);
+ * DROP TABLE is handled by the sql_drop event trigger; VACUUM, ANALYZE, LOCK,
+ * COMMENT and GRANT touch only the router.
  */
 #include "utils/postgres_headers.h"
 
@@ -14,6 +15,7 @@ extern "C" {
 #include "tcop/utility.h"
 }
 
+#include "commands/copy_command.h"
 #include "commands/utility_hook.h"
 #include "metadata/metadata_cache.h"
 
@@ -41,8 +43,6 @@ distributed_table_changed_by(Node *statement)
 			return distributed_table_named(((RenameStmt *) statement)->relation);
 		case T_IndexStmt:
 			return distributed_table_named(((IndexStmt *) statement)->relation);
-		case T_CopyStmt:
-			return distributed_table_named(((CopyStmt *) statement)->relation);
 		case T_CreateTrigStmt:
 			return distributed_table_named(((CreateTrigStmt *) statement)->relation);
 		case T_RuleStmt:
@@ -98,6 +98,22 @@ shale_process_utility(PlannedStmt *planned, const char *query_string, bool read_
 	Node *statement = planned->utilityStmt;
 	if (IsTransactionState() && any_distributed_table_exists())
 	{
+		if (IsA(statement, CopyStmt) && OidIsValid(distributed_table_named(((CopyStmt *) statement)->relation)))
+		{
+			CopyStmt *copy = (CopyStmt *) statement;
+			if (copy->is_from)
+			{
+				uint64 row_count = copy_into_distributed_table(copy, query_string);
+				if (completion != NULL)
+					SetQueryCompletion(completion, CMDTAG_COPY, row_count);
+				return;
+			}
+			/* COPY table TO: the same as COPY (SELECT …) TO, planned over the shards */
+			PlannedStmt *rewritten = (PlannedStmt *) copyObject(planned);
+			rewritten->utilityStmt = (Node *) copy_out_as_query(copy);
+			planned = rewritten;
+			statement = rewritten->utilityStmt;
+		}
 		Oid table_id = distributed_table_changed_by(statement);
 		if (OidIsValid(table_id))
 			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -550,7 +550,7 @@ worker_connection_put_copy_data(WorkerConnection *connection, const char *data, 
 }
 
 void
-worker_connection_end_copy(WorkerConnection *connection)
+worker_connection_send_copy_end(WorkerConnection *connection)
 {
 	int end_result;
 	while ((end_result = PQputCopyEnd(connection->pg_connection, NULL)) == 0)
@@ -558,6 +558,12 @@ worker_connection_end_copy(WorkerConnection *connection)
 	if (end_result < 0)
 		raise_connection_error(connection, "ending COPY");
 	flush_connection(connection);
+}
+
+void
+worker_connection_end_copy(WorkerConnection *connection)
+{
+	worker_connection_send_copy_end(connection);
 	PGresult *result = worker_connection_receive(connection);
 	if (result != NULL)
 		PQclear(result);

@@ -83,6 +83,9 @@ WorkerConnection *worker_connection_wait_for_any(List *connections);
 /* Sends data of a COPY FROM STDIN started with worker_connection_send. */
 void worker_connection_put_copy_data(WorkerConnection *connection, const char *data, int length);
 
+/* Ends a COPY FROM STDIN without waiting: worker_connection_receive reads its result later. */
+void worker_connection_send_copy_end(WorkerConnection *connection);
+
 /* Ends a COPY FROM STDIN and raises the worker's error, if any. */
 void worker_connection_end_copy(WorkerConnection *connection);
 
