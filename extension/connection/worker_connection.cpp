@@ -8,6 +8,8 @@ extern "C" {
 #include "commands/dbcommands.h"
 #include "common/hashfn.h"
 #include "utils/hsearch.h"
+#include <sys/socket.h>
+#include <errno.h>
 #include "mb/pg_wchar.h"
 #include "storage/latch.h"
 #include "utils/guc.h"
@@ -169,30 +171,23 @@ forget_connection(WorkerConnection *connection)
 		pfree(connection->time_zone);
 	if (connection->prepared_statements != NULL)
 		hash_destroy(connection->prepared_statements); /* the statement texts stay: a small, rare leak */
+	if (connection->read_events != NULL)
+		FreeWaitEventSet(connection->read_events);
 	pfree(connection);
 }
 
 /*
- * idle_connection_is_alive reads what an idle connection has pending without
- * blocking. A worker that shut down sent an error and closed the socket: any
- * result on an idle connection, or an end of file, means it is dead.
+ * idle_connection_is_alive looks at an idle connection's socket without
+ * reading from it (one system call). Nothing pending means alive; an end of
+ * file, or anything the worker sent unasked (a shutdown message), means the
+ * worker closed it.
  */
 static bool
 idle_connection_is_alive(PGconn *pg_connection)
 {
-	if (!PQconsumeInput(pg_connection))
-		return false;
-	bool alive = true;
-	while (!PQisBusy(pg_connection))
-	{
-		PGresult *result = PQgetResult(pg_connection);
-		if (result == NULL)
-			break;
-		alive = false;
-		PQclear(result);
-	}
-	/* the end of file may follow the error message: look once more */
-	return alive && PQconsumeInput(pg_connection) && PQstatus(pg_connection) == CONNECTION_OK;
+	char byte;
+	ssize_t received = recv(PQsocket(pg_connection), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 WorkerConnection *
@@ -216,7 +211,8 @@ worker_connection_for_group(int group_id)
 		 * opens a new connection instead of failing.
 		 */
 		bool healthy = PQstatus(connection->pg_connection) == CONNECTION_OK &&
-					   (connection->busy || idle_connection_is_alive(connection->pg_connection));
+					   (connection->busy || connection->in_transaction ||
+						idle_connection_is_alive(connection->pg_connection));
 		if (same_node && healthy)
 			return connection;
 		if (connection->in_transaction)
@@ -376,17 +372,40 @@ worker_connection_send_prepared(WorkerConnection *connection, const char *sql, i
 	flush_connection(connection);
 }
 
+/*
+ * wait_until_readable sleeps until the connection's socket has data or the
+ * latch is set (interrupts are serviced then), with a wait set kept for the
+ * connection's life: one system call per wait on the hot path.
+ */
+static void
+wait_until_readable(WorkerConnection *connection)
+{
+	if (connection->read_events == NULL)
+	{
+		connection->read_events = CreateWaitEventSet(TopMemoryContext, 3);
+		AddWaitEventToSet(connection->read_events, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(connection->read_events, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		AddWaitEventToSet(connection->read_events, WL_SOCKET_READABLE, PQsocket(connection->pg_connection), NULL, NULL);
+	}
+	WaitEvent event;
+	int count = WaitEventSetWait(connection->read_events, -1, &event, 1, PG_WAIT_EXTENSION);
+	if (count > 0 && (event.events & WL_LATCH_SET))
+	{
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
 /* Waits until a result can be read without blocking. */
 static void
 wait_for_result(WorkerConnection *connection)
 {
+	/* PQisBusy only parses what libpq has buffered: no system call */
 	while (PQisBusy(connection->pg_connection))
 	{
+		wait_until_readable(connection);
 		if (!PQconsumeInput(connection->pg_connection))
 			raise_connection_error(connection, "waiting for a result");
-		if (!PQisBusy(connection->pg_connection))
-			break;
-		wait_for_socket(connection->pg_connection, WL_SOCKET_READABLE, -1);
 	}
 }
 
@@ -461,12 +480,8 @@ worker_connection_execute(WorkerConnection *connection, const char *sql)
 		PQclear(result);
 }
 
-/*
- * worker_connection_execute_quietly runs sql for commit or abort processing.
- * Interrupts are held there, so waits cannot raise; failures become WARNINGs.
- */
 bool
-worker_connection_execute_quietly(WorkerConnection *connection, const char *sql)
+worker_connection_send_quietly(WorkerConnection *connection, const char *sql)
 {
 	PGconn *pg_connection = connection->pg_connection;
 	if (PQstatus(pg_connection) != CONNECTION_OK || !PQsendQuery(pg_connection, sql))
@@ -475,10 +490,17 @@ worker_connection_execute_quietly(WorkerConnection *connection, const char *sql)
 								 worker_connection_name(connection), PQerrorMessage(pg_connection))));
 		return false;
 	}
-	bool succeeded = true;
 	while (PQflush(pg_connection) == 1)
 		(void) WaitLatchOrSocket(NULL, WL_SOCKET_WRITEABLE | WL_EXIT_ON_PM_DEATH, PQsocket(pg_connection), -1,
 								 PG_WAIT_EXTENSION);
+	return true;
+}
+
+bool
+worker_connection_finish_quietly(WorkerConnection *connection, const char *sql)
+{
+	PGconn *pg_connection = connection->pg_connection;
+	bool succeeded = true;
 	for (;;)
 	{
 		while (PQisBusy(pg_connection))
@@ -508,9 +530,31 @@ worker_connection_execute_quietly(WorkerConnection *connection, const char *sql)
 	return succeeded;
 }
 
+/*
+ * worker_connection_execute_quietly runs sql for commit or abort processing.
+ * Interrupts are held there, so waits cannot raise; failures become WARNINGs.
+ */
+bool
+worker_connection_execute_quietly(WorkerConnection *connection, const char *sql)
+{
+	return worker_connection_send_quietly(connection, sql) && worker_connection_finish_quietly(connection, sql);
+}
+
 WorkerConnection *
 worker_connection_wait_for_any(List *connections)
 {
+	if (list_length(connections) == 1)
+	{
+		/* the common case: the connection's own wait set, no extra system calls */
+		WorkerConnection *connection = (WorkerConnection *) linitial(connections);
+		while (PQisBusy(connection->pg_connection))
+		{
+			wait_until_readable(connection);
+			if (!PQconsumeInput(connection->pg_connection))
+				break; /* the receive reports the broken connection */
+		}
+		return connection;
+	}
 	for (;;)
 	{
 		ListCell *cell;

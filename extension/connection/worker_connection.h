@@ -22,8 +22,10 @@ typedef struct WorkerConnection
 	bool in_transaction;	  /* BEGIN sent in the current local transaction */
 	bool wrote;				  /* the current transaction wrote through it */
 	bool prepared;			  /* PREPARE TRANSACTION done in this transaction */
+	bool finishing;			  /* COMMIT / ROLLBACK PREPARED sent, result not read */
 	char *time_zone;		  /* TimeZone last set on the worker session, or NULL */
 	struct HTAB *prepared_statements; /* statements prepared on this session, by text */
+	struct WaitEventSet *read_events; /* latch + this socket, kept for the connection's life */
 	int prepared_count;
 	struct WorkerConnection *next;
 } WorkerConnection;
@@ -72,6 +74,10 @@ void worker_connection_execute(WorkerConnection *connection, const char *sql);
  * returns false and logs a WARNING instead.
  */
 bool worker_connection_execute_quietly(WorkerConnection *connection, const char *sql);
+
+/* The two halves of worker_connection_execute_quietly, to run a command on several groups at once. */
+bool worker_connection_send_quietly(WorkerConnection *connection, const char *sql);
+bool worker_connection_finish_quietly(WorkerConnection *connection, const char *sql);
 
 /*
  * Waits until one of the busy connections (a List of WorkerConnection *) has

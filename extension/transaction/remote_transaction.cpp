@@ -152,23 +152,26 @@ commit_remote_side_before_local(void)
 	write_commit_record(gid_base, group_ids);
 }
 
-/* Finishes prepared transactions after the local commit; never raises. */
+/*
+ * Finishes prepared transactions after the local commit, on every group at
+ * once; never raises. A failure leaves the prepared transaction for 2PC
+ * recovery to finish.
+ */
 static void
 finish_remote_side_after_local(bool committed)
 {
+	const char *verb = committed ? "COMMIT PREPARED" : "ROLLBACK PREPARED";
+	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
+		if (connection->in_transaction && connection->prepared)
+		{
+			char *sql = psprintf("%s %s", verb, quote_literal_cstr(group_gid(prepared_gid_base, connection->group_id)));
+			connection->finishing = worker_connection_send_quietly(connection, sql);
+		}
 	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
 	{
-		if (!connection->in_transaction)
-			continue;
-		if (connection->prepared)
-		{
-			const char *gid_base = prepared_gid_base;
-			const char *verb = committed ? "COMMIT PREPARED" : "ROLLBACK PREPARED";
-			char *sql = psprintf("%s %s", verb, quote_literal_cstr(group_gid(gid_base, connection->group_id)));
-			/* on failure the prepared transaction stays for 2PC recovery to finish */
-			(void) worker_connection_execute_quietly(connection, sql);
-		}
-		connection->in_transaction = connection->prepared = connection->wrote = false;
+		if (connection->in_transaction && connection->prepared && connection->finishing)
+			(void) worker_connection_finish_quietly(connection, verb);
+		connection->in_transaction = connection->prepared = connection->wrote = connection->finishing = false;
 	}
 }
 
