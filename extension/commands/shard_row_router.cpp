@@ -19,8 +19,10 @@ extern "C" {
 #include "metadata/shard_names.h"
 #include "transaction/remote_transaction.h"
 
-/* A shard's pending rows are sent once they reach this many bytes. */
+/* A shard's rows are sent once they reach this many bytes and its group is free. */
 static const int copy_batch_bytes = 256 * 1024;
+/* Above this much buffered data, the router waits for a busy group instead of reading on. */
+static const int64 copy_buffer_limit = 32 * 1024 * 1024;
 
 struct ShardRowRouter
 {
@@ -35,6 +37,8 @@ struct ShardRowRouter
 	MemoryContext row_context;
 	int guc_level;
 	uint64 row_count;
+	int64 buffered_bytes;
+	int rows_since_flush_check;
 };
 
 static bool
@@ -175,6 +179,35 @@ collect_pending(ShardRowRouter *router, WorkerConnection *connection)
 		PQclear(result);
 }
 
+/*
+ * group_is_free says whether a group's connection can take a batch now: it
+ * has no COPY in flight, or the worker has finished it (read without waiting).
+ */
+static bool
+group_is_free(ShardRowRouter *router, int group_id)
+{
+	WorkerConnection *connection = remote_transaction_connection(group_id, true);
+	if (!list_member_ptr(router->pending, connection))
+		return true;
+	if (!PQconsumeInput(connection->pg_connection) || PQisBusy(connection->pg_connection))
+		return PQstatus(connection->pg_connection) != CONNECTION_OK; /* a broken one: let the send report it */
+	collect_pending(router, connection);
+	return true;
+}
+
+/* Whether every placement group of a shard can take a batch now. */
+static bool
+shard_groups_are_free(ShardRowRouter *router, int shard_index)
+{
+	if (!router->destination.to_every_group)
+		return group_is_free(router, router->destination.group_ids[shard_index]);
+	ListCell *cell;
+	foreach (cell, router->destination.every_group_ids)
+		if (!group_is_free(router, lfirst_int(cell)))
+			return false;
+	return true;
+}
+
 /* Starts a COPY of one batch to one group and sends it without waiting for the worker. */
 static void
 send_batch(ShardRowRouter *router, int group_id, int shard_index)
@@ -208,7 +241,30 @@ flush_shard(ShardRowRouter *router, int shard_index)
 	}
 	else
 		send_batch(router, router->destination.group_ids[shard_index], shard_index);
+	router->buffered_bytes -= router->buffers[shard_index].len;
 	resetStringInfo(&router->buffers[shard_index]);
+}
+
+/*
+ * flush_ready sends the batches that are full and whose groups are free; when
+ * too much is buffered it sends the largest batch even if that means waiting.
+ * So the router keeps reading while every group is busy, and no group waits
+ * for data while the router has some for it.
+ */
+static void
+flush_ready(ShardRowRouter *router)
+{
+	int largest = -1;
+	for (int s = 0; s < router->destination.shard_count; s++)
+	{
+		int length = router->buffers[s].len;
+		if (length >= copy_batch_bytes && shard_groups_are_free(router, s))
+			flush_shard(router, s);
+		else if (length > 0 && (largest < 0 || length > router->buffers[largest].len))
+			largest = s;
+	}
+	if (router->buffered_bytes >= copy_buffer_limit && largest >= 0)
+		flush_shard(router, largest);
 }
 
 void
@@ -231,6 +287,7 @@ shard_row_router_add(ShardRowRouter *router, Datum *values, bool *nulls)
 
 	MemoryContext previous = MemoryContextSwitchTo(router->row_context);
 	StringInfo line = &router->buffers[shard_index];
+	int length_at_start = line->len;
 	TupleDesc descriptor = RelationGetDescr(router->relation);
 	bool first = true;
 	for (int i = 0; i < descriptor->natts; i++)
@@ -250,8 +307,14 @@ shard_row_router_add(ShardRowRouter *router, Datum *values, bool *nulls)
 	MemoryContextReset(router->row_context);
 	router->row_count++;
 
-	if (line->len >= copy_batch_bytes)
-		flush_shard(router, shard_index);
+	router->buffered_bytes += line->len - length_at_start;
+	/* look for free groups when a batch fills up, and now and then while full batches wait */
+	bool filled_up = length_at_start < copy_batch_bytes && line->len >= copy_batch_bytes;
+	if (filled_up || (++router->rows_since_flush_check >= 256 && router->buffered_bytes >= copy_batch_bytes))
+	{
+		router->rows_since_flush_check = 0;
+		flush_ready(router);
+	}
 }
 
 uint64
