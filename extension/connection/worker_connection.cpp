@@ -26,10 +26,17 @@ static int connect_timeout_ms = 5000;
 static char *node_conninfo = NULL;
 
 static WorkerConnection *connections = NULL;
+/* shale.max_cached_connections: connections a backend keeps open between transactions. */
+static int max_cached_connections = 16;
 
 void
 worker_connection_define_settings(void)
 {
+	DefineCustomIntVariable("shale.max_cached_connections",
+							"Worker connections a backend keeps open between transactions.",
+							"A backend holds at most one connection per worker group; above this number, "
+							"idle connections are closed when a transaction ends.",
+							&max_cached_connections, 16, 0, 10000, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("shale.connect_timeout", "Time to wait for a connection to a worker node.", NULL,
 							&connect_timeout_ms, 5000, 100, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomStringVariable("shale.node_conninfo", "Extra libpq connection options for connections to worker nodes.",
@@ -155,6 +162,7 @@ worker_connections_all(void)
 	return connections;
 }
 
+
 /* Unlinks and frees a connection entry, closing its socket. */
 static void
 forget_connection(WorkerConnection *connection)
@@ -174,6 +182,21 @@ forget_connection(WorkerConnection *connection)
 	if (connection->read_events != NULL)
 		FreeWaitEventSet(connection->read_events);
 	pfree(connection);
+}
+
+void
+worker_connections_trim(void)
+{
+	int kept = 0;
+	WorkerConnection *connection = connections;
+	while (connection != NULL)
+	{
+		WorkerConnection *next = connection->next;
+		/* the list is newest first: the oldest go */
+		if (!connection->busy && !connection->in_transaction && ++kept > max_cached_connections)
+			forget_connection(connection);
+		connection = next;
+	}
 }
 
 /*

@@ -35,6 +35,9 @@ void worker_connection_define_settings(void);
 /* The cached connection to the primary of a group, opened if needed. ERROR if unreachable. */
 WorkerConnection *worker_connection_for_group(int group_id);
 
+/* Closes idle connections beyond shale.max_cached_connections (at transaction end). */
+void worker_connections_trim(void);
+
 /* Every connection this backend holds (a linked list). */
 WorkerConnection *worker_connections_all(void);
 

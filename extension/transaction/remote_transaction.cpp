@@ -221,11 +221,13 @@ on_transaction_event(XactEvent event, void *argument)
 			finish_remote_side_after_local(true);
 			joined_group_count = 0;
 			remote_state_lost = false;
+			worker_connections_trim();
 			break;
 		case XACT_EVENT_ABORT:
 			abort_remote_side();
 			joined_group_count = 0;
 			remote_state_lost = false;
+			worker_connections_trim();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			if (joined_group_count > 0)
