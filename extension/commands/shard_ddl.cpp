@@ -13,6 +13,7 @@
 #include "utils/postgres_headers.h"
 
 extern "C" {
+#include "catalog/index.h"
 #include "executor/spi.h"
 #include "utils/guc.h"
 }
@@ -41,29 +42,36 @@ static const char *constraints_sql =
 	"SELECT conname, contype IN ('p', 'u', 'x'), pg_get_constraintdef(oid) FROM pg_constraint "
 	"WHERE conrelid = $1 AND contype IN ('c', 'p', 'u', 'x') ORDER BY contype, conname";
 
-/* Indexes that no constraint owns: name, unique, and the part after "ON table". */
-static const char *indexes_sql =
-	"SELECT ic.relname, i.indisunique, format('USING %I (%s)%s%s%s', am.amname, "
-	"  (SELECT string_agg("
-	"     CASE WHEN i.indkey[k - 1] = 0 THEN '(' || pg_get_indexdef(i.indexrelid, k, false) || ')' "
-	"          ELSE pg_get_indexdef(i.indexrelid, k, false) END "
-	"     || CASE WHEN i.indcollation[k - 1] <> 0 THEN (SELECT format(' COLLATE %I.%I', n.nspname, c.collname) "
-	"          FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace "
-	"          WHERE c.oid = i.indcollation[k - 1]) ELSE '' END "
-	"     || (SELECT format(' %I.%I', n.nspname, oc.opcname) FROM pg_opclass oc "
-	"          JOIN pg_namespace n ON n.oid = oc.opcnamespace WHERE oc.oid = i.indclass[k - 1]) "
-	"     || CASE WHEN i.indoption[k - 1] & 1 = 1 THEN ' DESC' ELSE '' END "
-	"     || CASE WHEN i.indoption[k - 1] & 2 = 2 THEN ' NULLS FIRST' "
-	"             WHEN i.indoption[k - 1] & 1 = 1 THEN ' NULLS LAST' ELSE '' END, ', ' ORDER BY k) "
-	"   FROM generate_series(1, i.indnkeyatts) k), "
-	"  CASE WHEN i.indnatts > i.indnkeyatts THEN (SELECT ' INCLUDE (' || string_agg("
-	"     pg_get_indexdef(i.indexrelid, k, false), ', ' ORDER BY k) || ')' "
-	"     FROM generate_series(i.indnkeyatts + 1, i.indnatts) k) ELSE '' END, "
-	"  CASE WHEN i.indnullsnotdistinct THEN ' NULLS NOT DISTINCT' ELSE '' END, "
-	"  CASE WHEN i.indpred IS NOT NULL THEN ' WHERE ' || pg_get_expr(i.indpred, i.indrelid) ELSE '' END) "
+/* An index's name, whether it is unique, and its definition after "ON table". */
+#define INDEX_DEFINITION_SELECT                                                                              \
+	"SELECT ic.relname, i.indisunique, format('USING %I (%s)%s%s%s', am.amname, "                             \
+	"  (SELECT string_agg("                                                                                 \
+	"     CASE WHEN i.indkey[k - 1] = 0 THEN '(' || pg_get_indexdef(i.indexrelid, k, false) || ')' "           \
+	"          ELSE pg_get_indexdef(i.indexrelid, k, false) END "                                            \
+	"     || CASE WHEN i.indcollation[k - 1] <> 0 THEN (SELECT format(' COLLATE %I.%I', n.nspname, c.collname) " \
+	"          FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace "                           \
+	"          WHERE c.oid = i.indcollation[k - 1]) ELSE '' END "                                             \
+	"     || (SELECT format(' %I.%I', n.nspname, oc.opcname) FROM pg_opclass oc "                             \
+	"          JOIN pg_namespace n ON n.oid = oc.opcnamespace WHERE oc.oid = i.indclass[k - 1]) "             \
+	"     || CASE WHEN i.indoption[k - 1] & 1 = 1 THEN ' DESC' ELSE '' END "                                  \
+	"     || CASE WHEN i.indoption[k - 1] & 2 = 2 THEN ' NULLS FIRST' "                                       \
+	"             WHEN i.indoption[k - 1] & 1 = 1 THEN ' NULLS LAST' ELSE '' END, ', ' ORDER BY k) "          \
+	"   FROM generate_series(1, i.indnkeyatts) k), "                                                          \
+	"  CASE WHEN i.indnatts > i.indnkeyatts THEN (SELECT ' INCLUDE (' || string_agg("                        \
+	"     pg_get_indexdef(i.indexrelid, k, false), ', ' ORDER BY k) || ')' "                                   \
+	"     FROM generate_series(i.indnkeyatts + 1, i.indnatts) k) ELSE '' END, "                              \
+	"  CASE WHEN i.indnullsnotdistinct THEN ' NULLS NOT DISTINCT' ELSE '' END, "                             \
+	"  CASE WHEN i.indpred IS NOT NULL THEN ' WHERE ' || pg_get_expr(i.indpred, i.indrelid) ELSE '' END) "   \
 	"FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
+
+/* Indexes of a table that no constraint owns. */
+static const char *indexes_sql =
+	INDEX_DEFINITION_SELECT
 	"WHERE i.indrelid = $1 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid "
 	"  AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x')) ORDER BY ic.relname";
+
+/* One index, by its oid. */
+static const char *index_sql = INDEX_DEFINITION_SELECT "WHERE i.indexrelid = $1";
 
 /* Runs a catalog query with the table's oid as $1. */
 static void
@@ -71,7 +79,8 @@ run_query_for_table(const char *sql, Oid table_id)
 {
 	Oid argument_types[1] = {OIDOID};
 	Datum arguments[1] = {ObjectIdGetDatum(table_id)};
-	if (SPI_execute_with_args(sql, 1, argument_types, arguments, NULL, true, 0) != SPI_OK_SELECT)
+	/* read_only = false: a fresh snapshot, which sees an index this command just made */
+	if (SPI_execute_with_args(sql, 1, argument_types, arguments, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "shale: catalog query for shard DDL failed");
 }
 
@@ -137,4 +146,33 @@ shard_create_commands(Oid table_id, int64 shard_id)
 	SPI_finish();
 	AtEOXact_GUC(true, guc_level);
 	return commands;
+}
+
+/*
+ * shard_index_command returns the CREATE INDEX that builds one index of a
+ * table on one of its shards, under the shard's index name.
+ */
+char *
+shard_index_command(Oid index_id, int64 shard_id)
+{
+	Oid table_id = IndexGetRelation(index_id, false);
+	char *shard_name = shard_qualified_name(table_id, shard_id);
+	MemoryContext caller_context = CurrentMemoryContext;
+	int guc_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "shale: SPI_connect failed");
+	run_query_for_table(index_sql, index_id);
+	if (SPI_processed != 1)
+		elog(ERROR, "shale: index %u not found", index_id);
+	char *index_name = shard_object_name(text_column(0, 1), shard_id);
+	bool unique = strcmp(text_column(0, 2), "t") == 0;
+	char *body = text_column(0, 3);
+	MemoryContext spi_context = MemoryContextSwitchTo(caller_context);
+	char *command = psprintf("CREATE %sINDEX %s ON %s %s", unique ? "UNIQUE " : "", quote_identifier(index_name),
+							 shard_name, body);
+	MemoryContextSwitchTo(spi_context);
+	SPI_finish();
+	AtEOXact_GUC(true, guc_level);
+	return command;
 }

@@ -7,4 +7,7 @@
 /* CREATE TABLE (and CREATE INDEX) commands for one shard of table_id, as a List of char *. */
 List *shard_create_commands(Oid table_id, int64 shard_id);
 
+/* CREATE INDEX for one index of a table on one of its shards, under the shard's index name. */
+char *shard_index_command(Oid index_id, int64 shard_id);
+
 #endif

@@ -2,7 +2,8 @@
  * utility_hook.cpp — ProcessUtility hook. Statements whose effect on a
  * distributed or reference table Shale does not yet carry to the shards are
  * refused with an error naming the command, so the router's shell table and
- * the shards never drift apart. COPY is routed to the shards (copy_command.cpp);
+ * the shards never drift apart. Supported DDL runs on every shard
+ * (ddl_propagation.cpp); COPY is routed to the shards (copy_command.cpp);
  * DROP TABLE is handled by the sql_drop event trigger; VACUUM, ANALYZE, LOCK,
  * COMMENT and GRANT touch only the router.
  */
@@ -16,6 +17,7 @@ extern "C" {
 }
 
 #include "commands/copy_command.h"
+#include "commands/ddl_propagation.h"
 #include "commands/utility_hook.h"
 #include "metadata/metadata_cache.h"
 
@@ -115,6 +117,10 @@ shale_process_utility(PlannedStmt *planned, const char *query_string, bool read_
 			statement = rewritten->utilityStmt;
 		}
 		Oid table_id = distributed_table_changed_by(statement);
+		if (OidIsValid(table_id) &&
+			propagate_ddl(table_id, planned, query_string, read_only_tree, context, parameters, query_environment,
+						  destination, completion, previous_utility_hook))
+			return;
 		if (OidIsValid(table_id))
 			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 							errmsg("%s on distributed table \"%s\" is not supported yet", GetCommandTagName(CreateCommandTag(statement)),

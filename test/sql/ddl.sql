@@ -1,0 +1,64 @@
+-- ddl: DDL on distributed and reference tables reaches every shard
+CREATE TABLE items (id bigint PRIMARY KEY, v int, note text);
+INSERT INTO items SELECT g, g, 'n' || g FROM generate_series(1, 100) g;
+SELECT shale.distribute_table('items', 'id', 4);
+-- ADD COLUMN with a default fills the rows already in the shards
+ALTER TABLE items ADD COLUMN extra int DEFAULT 7;
+SELECT count(*), sum(extra) FROM items;
+-- NOT NULL and CHECK constraints are enforced by every shard
+ALTER TABLE items ALTER COLUMN v SET NOT NULL;
+\set VERBOSITY sqlstate
+INSERT INTO items (id, v) VALUES (1000, NULL);
+ALTER TABLE items ADD CONSTRAINT v_positive CHECK (v > 0);
+INSERT INTO items (id, v) VALUES (1000, -1);
+ALTER TABLE items DROP CONSTRAINT v_positive;
+INSERT INTO items (id, v) VALUES (1000, -1);
+\set VERBOSITY default
+-- columns renamed, retyped and dropped on every shard
+ALTER TABLE items RENAME COLUMN note TO remark;
+SELECT remark FROM items WHERE id = 5;
+ALTER TABLE items ALTER COLUMN v TYPE bigint;
+SELECT pg_typeof(v) FROM items WHERE id = 5;
+ALTER TABLE items DROP COLUMN extra;
+SELECT * FROM items WHERE id = 6;
+-- defaults live on the router, which evaluates them
+ALTER TABLE items ALTER COLUMN remark SET DEFAULT 'default remark';
+INSERT INTO items (id, v) VALUES (1001, 1) RETURNING remark;
+-- indexes and unique constraints, named per shard
+CREATE INDEX items_v ON items (v);
+CREATE INDEX ON items (lower(remark));
+CREATE UNIQUE INDEX items_id_v ON items (id, v);
+ALTER TABLE items ADD CONSTRAINT items_pair UNIQUE (id, remark);
+\set VERBOSITY sqlstate
+INSERT INTO items (id, v, remark) VALUES (5, 5, 'n5');
+\set VERBOSITY default
+ALTER TABLE items DROP CONSTRAINT items_pair;
+DROP INDEX items_v;
+-- refused: they would break the distribution
+CREATE UNIQUE INDEX items_v_unique ON items (v);
+ALTER TABLE items ADD CONSTRAINT v_unique UNIQUE (v);
+ALTER TABLE items ALTER COLUMN id TYPE int;
+ALTER TABLE items DROP COLUMN id;
+CREATE INDEX CONCURRENTLY ON items (remark);
+ALTER TABLE items ADD COLUMN other_id bigint REFERENCES items (id);
+-- RENAME TO renames the shards; TRUNCATE empties them
+ALTER TABLE items RENAME TO things;
+SELECT count(*) FROM things;
+SELECT count(*) FROM shale.tables WHERE table_name = 'things'::regclass;
+TRUNCATE things;
+SELECT count(*) FROM things;
+INSERT INTO things (id, v) VALUES (1, 1);
+SELECT id, v, remark FROM things;
+-- a failed DDL leaves every shard as it was (one transaction)
+BEGIN;
+ALTER TABLE things ADD COLUMN temporary int;
+SELECT count(*) FROM things;
+ROLLBACK;
+SELECT * FROM things;
+-- reference tables
+CREATE TABLE kinds (code text PRIMARY KEY);
+SELECT shale.make_reference_table('kinds');
+ALTER TABLE kinds ADD COLUMN label text DEFAULT 'none';
+INSERT INTO kinds (code) VALUES ('a');
+SELECT * FROM kinds;
+DROP TABLE things, kinds;
