@@ -23,6 +23,7 @@ typedef struct WorkerConnection
 	bool wrote;				  /* the current transaction wrote through it */
 	bool prepared;			  /* PREPARE TRANSACTION done in this transaction */
 	bool finishing;			  /* COMMIT / ROLLBACK PREPARED sent, result not read */
+	List *savepoints;		  /* subtransactions with a remote savepoint, oldest first (in TopMemoryContext) */
 	char *time_zone;		  /* TimeZone last set on the worker session, or NULL */
 	struct HTAB *prepared_statements; /* statements prepared on this session, by text */
 	struct WaitEventSet *read_events; /* latch + this socket, kept for the connection's life */

@@ -241,7 +241,7 @@ send_batch(InsertRun *run, ShardBatch *batch, bool every_placement)
 	{
 		int group_id = batch->shard->placement_group_ids[p];
 		WorkerConnection *connection = run->in_transaction ? remote_transaction_connection(group_id, true)
-														   : worker_connection_for_group(group_id);
+														   : statement_connection(group_id);
 		worker_connection_prepare_statement(connection);
 		worker_connection_send_prepared(connection, sql, parameter_count, types, values);
 		PGresult *result = worker_connection_receive(connection);

@@ -343,12 +343,15 @@ run_tasks(RemoteScanState *state, List *tasks)
 
 	/* a write to several groups, or inside a transaction, runs in a distributed transaction */
 	bool in_transaction = writes && (remote_statement_needs_transaction() || distinct_groups(tasks) > 1);
+	/* a REPEATABLE READ transaction reads every group through its own transaction: one snapshot per group */
+	if (!writes && IsTransactionBlock() && IsolationUsesXactSnapshot())
+		in_transaction = true;
 	ListCell *cell;
 	foreach (cell, tasks)
 	{
 		RemoteTask *task = (RemoteTask *) lfirst(cell);
-		task->connection = in_transaction ? remote_transaction_connection(task->group_id, true)
-										  : worker_connection_for_group(task->group_id);
+		task->connection = in_transaction ? remote_transaction_connection(task->group_id, writes)
+										  : statement_connection(task->group_id);
 		if (writes && task->connection->in_transaction)
 			task->connection->wrote = true;
 	}

@@ -13,6 +13,7 @@ extern "C" {
 }
 
 #include "connection/worker_connection.h"
+#include "transaction/remote_transaction.h"
 #include "metadata/distribution_hash.h"
 #include "metadata/metadata_cache.h"
 #include "metadata/shard_names.h"
@@ -152,7 +153,7 @@ SHALE_FUNCTION(shale_shard_placement_sizes)
 		MemoryContextSwitchTo(caller_context);
 		PG_TRY();
 		{
-			WorkerConnection *connection = worker_connection_for_group(group_id);
+			WorkerConnection *connection = statement_connection(group_id);
 			worker_connection_send(connection, sql);
 			PGresult *result = worker_connection_receive(connection);
 			for (int row = 0; result != NULL && row < PQntuples(result); row++)

@@ -22,8 +22,8 @@ extern "C" {
 #include "metadata/metadata_cache.h"
 #include "transaction/remote_transaction.h"
 
-/* Set when a subtransaction that used worker groups rolled back: the remote
- * side cannot be rolled back to a savepoint yet, so the transaction must abort. */
+/* Set when a rollback to a savepoint could not be carried to a worker (a
+ * statement was cut off there): the transaction can only abort. */
 static bool remote_state_lost = false;
 
 /* Groups that joined the current transaction, in the order they joined. */
@@ -32,6 +32,50 @@ static int joined_group_count = 0;
 /* The gid base of the transaction being prepared, kept from pre-commit for
  * commit and abort processing (which must not look up transaction state). */
 static char prepared_gid_base[128];
+
+/*
+ * remote_begin_command starts the worker's part of the transaction at the
+ * router's isolation level. REPEATABLE READ gives each worker group its own
+ * snapshot (there is no snapshot across groups); SERIALIZABLE cannot be kept
+ * across groups and is refused.
+ */
+static const char *
+remote_begin_command(void)
+{
+	if (IsolationIsSerializable())
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("SERIALIZABLE transactions cannot use distributed tables"),
+						errhint("Use REPEATABLE READ or READ COMMITTED; see docs/transactions.md.")));
+	return IsolationUsesXactSnapshot() ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN ISOLATION LEVEL READ COMMITTED";
+}
+
+/*
+ * establish_savepoint gives the current subtransaction a savepoint on the
+ * worker before the connection does work in it, so that ROLLBACK TO SAVEPOINT
+ * on the router can undo the worker's part too.
+ */
+static void
+establish_savepoint(WorkerConnection *connection)
+{
+	if (!IsSubTransaction())
+		return;
+	SubTransactionId current = GetCurrentSubTransactionId();
+	if (connection->savepoints != NIL && (SubTransactionId) llast_int(connection->savepoints) == current)
+		return;
+	worker_connection_execute(connection, psprintf("SAVEPOINT shale_%u", current));
+	MemoryContext previous = MemoryContextSwitchTo(TopMemoryContext);
+	connection->savepoints = lappend_int(connection->savepoints, (int) current);
+	MemoryContextSwitchTo(previous);
+}
+
+WorkerConnection *
+statement_connection(int group_id)
+{
+	WorkerConnection *connection = worker_connection_for_group(group_id);
+	if (connection->in_transaction)
+		establish_savepoint(connection);
+	return connection;
+}
 
 WorkerConnection *
 remote_transaction_connection(int group_id, bool will_write)
@@ -43,11 +87,12 @@ remote_transaction_connection(int group_id, bool will_write)
 	WorkerConnection *connection = worker_connection_for_group(group_id);
 	if (!connection->in_transaction)
 	{
-		worker_connection_execute(connection, "BEGIN ISOLATION LEVEL READ COMMITTED");
+		worker_connection_execute(connection, remote_begin_command());
 		connection->in_transaction = true;
 		joined_group_count++;
 	}
 	connection->wrote |= will_write;
+	establish_savepoint(connection);
 	return connection;
 }
 
@@ -209,6 +254,16 @@ abort_remote_side(void)
 }
 
 static void
+forget_savepoints(void)
+{
+	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
+	{
+		list_free(connection->savepoints);
+		connection->savepoints = NIL;
+	}
+}
+
+static void
 on_transaction_event(XactEvent event, void *argument)
 {
 	(void) argument;
@@ -219,12 +274,14 @@ on_transaction_event(XactEvent event, void *argument)
 			break;
 		case XACT_EVENT_COMMIT:
 			finish_remote_side_after_local(true);
+			forget_savepoints();
 			joined_group_count = 0;
 			remote_state_lost = false;
 			worker_connections_trim();
 			break;
 		case XACT_EVENT_ABORT:
 			abort_remote_side();
+			forget_savepoints();
 			joined_group_count = 0;
 			remote_state_lost = false;
 			worker_connections_trim();
@@ -240,20 +297,47 @@ on_transaction_event(XactEvent event, void *argument)
 	}
 }
 
-/* Tracks subtransactions: one that used worker groups cannot be rolled back alone yet. */
+/*
+ * rollback_to_savepoint undoes, on one worker, what a rolled-back
+ * subtransaction (and its children) did there: back to the oldest remote
+ * savepoint taken in it. Runs during abort: it never raises.
+ */
+static void
+rollback_to_savepoint(WorkerConnection *connection, SubTransactionId subtransaction)
+{
+	int position = 0;
+	ListCell *cell;
+	foreach (cell, connection->savepoints)
+	{
+		if ((SubTransactionId) lfirst_int(cell) >= subtransaction)
+			break;
+		position++;
+	}
+	if (position >= list_length(connection->savepoints))
+		return; /* it did nothing on this worker in that subtransaction */
+	if (connection->busy || PQstatus(connection->pg_connection) != CONNECTION_OK ||
+		!worker_connection_execute_quietly(connection,
+										   psprintf("ROLLBACK TO SAVEPOINT shale_%u",
+													(SubTransactionId) list_nth_int(connection->savepoints, position))))
+	{
+		/* a statement was cut off mid-way: the worker's state is unknown */
+		remote_state_lost = true;
+		return;
+	}
+	connection->savepoints = list_truncate(connection->savepoints, position);
+}
+
+/* Subtransactions: a rollback to a savepoint is carried to the workers. */
 static void
 on_subtransaction_event(SubXactEvent event, SubTransactionId subtransaction, SubTransactionId parent, void *argument)
 {
-	(void) subtransaction;
 	(void) parent;
 	(void) argument;
-	if (event == SUBXACT_EVENT_ABORT_SUB && joined_group_count > 0)
-	{
-		/* a command may have been mid-flight: drop those connections' state */
-		for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
-			if (connection->in_transaction)
-				remote_state_lost = true;
-	}
+	if (event != SUBXACT_EVENT_ABORT_SUB || joined_group_count == 0)
+		return;
+	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
+		if (connection->in_transaction)
+			rollback_to_savepoint(connection, subtransaction);
 }
 
 void

@@ -20,6 +20,14 @@ void remote_transaction_init(void);
 WorkerConnection *remote_transaction_connection(int group_id, bool will_write);
 
 /*
+ * The connection to a group's primary for a statement that needs no
+ * distributed transaction of its own (a read, or a lone write): if the group
+ * already takes part in the transaction, the statement runs inside it, with a
+ * savepoint when in a subtransaction.
+ */
+WorkerConnection *statement_connection(int group_id);
+
+/*
  * Whether a write must run inside a distributed transaction even when it goes
  * to a single worker group: inside a transaction block, or inside a function
  * (a later statement may fail and must roll it back). A lone top-level
