@@ -16,6 +16,7 @@ extern "C" {
 #include "connection/worker_connection.h"
 #include "metadata/metadata_cache.h"
 #include "planner/planner_hook.h"
+#include "transaction/distributed_deadlock.h"
 #include "transaction/remote_transaction.h"
 
 /* PostgreSQL 15 marks nothing as exported and we build with hidden visibility. */
@@ -43,6 +44,7 @@ _PG_init(void)
 	worker_connection_define_settings();
 	metadata_cache_init();
 	remote_transaction_init();
+	distributed_deadlock_init();
 	planner_hook_init();
 	utility_hook_init();
 }

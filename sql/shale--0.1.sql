@@ -450,3 +450,9 @@ CREATE AGGREGATE shale.finalize_aggregate(oid, bytea, anyelement) (
 -- it is never executed.
 CREATE FUNCTION shale.remote_rows(fragment int) RETURNS SETOF record
 LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'shale_remote_rows';
+
+-- cancel_for_deadlock ends a router backend's transaction that shaled found in a
+-- distributed deadlock: it fails with "distributed deadlock detected" (40P01).
+CREATE FUNCTION shale.cancel_for_deadlock(pid int) RETURNS boolean
+LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'shale_cancel_for_deadlock';
+REVOKE ALL ON FUNCTION shale.cancel_for_deadlock(int) FROM PUBLIC;

@@ -13,6 +13,7 @@
 #include "daemon/daemon_config.h"
 #include "daemon/leader_lock.h"
 #include "daemon/node_monitor.h"
+#include "daemon/deadlock_detector.h"
 #include "daemon/transaction_recovery.h"
 
 namespace {
@@ -65,6 +66,8 @@ int main(int argc, char **argv)
     shale::NodeMonitor monitor(leader_lock, logger);
     // 2PC recovery every few seconds: in-doubt transactions hold row locks on workers
     shale::TransactionRecovery transaction_recovery(logger, std::chrono::milliseconds(3000));
+    // distributed deadlocks: checked every second, broken when seen twice in a row
+    shale::DeadlockDetector deadlock_detector(logger, std::chrono::milliseconds(1000));
     const auto interval = std::chrono::milliseconds(config.check_interval_ms);
 
     while (!stop_requested.load()) {
@@ -76,8 +79,10 @@ int main(int argc, char **argv)
         try {
             if (!monitor.run_round(stop_requested))
                 leader_lock.drop();
-            else
+            else {
                 transaction_recovery.run_if_due(leader_lock.connection(), stop_requested);
+                deadlock_detector.run_if_due(leader_lock.connection(), stop_requested);
+            }
         } catch (const std::exception &error) {
             logger.error(std::string("health check round failed: ") + error.what());
         }

@@ -19,6 +19,7 @@ extern "C" {
 
 #include "connection/worker_connection.h"
 #include "metadata/metadata_cache.h"
+#include "transaction/distributed_deadlock.h"
 
 /* shale.connect_timeout: milliseconds to wait for a worker connection. */
 static int connect_timeout_ms = 5000;
@@ -79,6 +80,7 @@ wait_for_socket(PGconn *pg_connection, int events, long timeout_ms)
 	if (result & WL_LATCH_SET)
 	{
 		ResetLatch(MyLatch);
+		check_for_deadlock_victim();
 		CHECK_FOR_INTERRUPTS();
 	}
 	return !(result & WL_TIMEOUT);
@@ -110,7 +112,8 @@ open_node_connection(const NodeEntry *node)
 	appendStringInfo(&conninfo, "port=%d ", node->port);
 	append_conninfo_value(&conninfo, "dbname", get_database_name(MyDatabaseId));
 	append_conninfo_value(&conninfo, "user", GetUserNameFromId(GetUserId(), false));
-	append_conninfo_value(&conninfo, "application_name", "shale");
+	/* named after this backend, so shaled can map worker lock waits to router transactions */
+	append_conninfo_value(&conninfo, "application_name", psprintf("shale:%d", MyProcPid));
 	append_conninfo_value(&conninfo, "client_encoding", GetDatabaseEncodingName());
 	/* canonical text formats, so values round-trip whatever the client session uses */
 	append_conninfo_value(&conninfo, "options", "-c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3");
@@ -415,6 +418,7 @@ wait_until_readable(WorkerConnection *connection)
 	if (count > 0 && (event.events & WL_LATCH_SET))
 	{
 		ResetLatch(MyLatch);
+		check_for_deadlock_victim();
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -599,6 +603,7 @@ worker_connection_wait_for_any(List *connections)
 		if (count > 0 && (event.events & WL_LATCH_SET))
 		{
 			ResetLatch(MyLatch);
+			check_for_deadlock_victim();
 			CHECK_FOR_INTERRUPTS();
 		}
 	}

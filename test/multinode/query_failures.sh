@@ -57,7 +57,7 @@ poll_until() {
 }
 # active_sleeps PORT: router connections on a worker running a statement with pg_sleep.
 active_sleeps() {
-  port_sql "$1" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'shale' AND state = 'active' AND query LIKE '%pg_sleep%'"
+  port_sql "$1" "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'shale:%' AND state = 'active' AND query LIKE '%pg_sleep%'"
 }
 active_sleeps_both() {
   echo "$(active_sleeps "$group1_port") $(active_sleeps "$group2_port")"
@@ -251,7 +251,7 @@ started=$(now_ms)
 until grep -q '^exit ' "$work/killed.out" || [ $(($(now_ms) - started)) -ge 15000 ]; do sleep 0.05; done
 if ! grep -q '^exit ' "$work/killed.out"; then
   echo "# after 15 s the statement still runs; router connections on group 1:"
-  port_sql "$group1_port" "SELECT pid, state, wait_event_type, wait_event, left(query, 60) FROM pg_stat_activity WHERE application_name = 'shale'" | sed 's/^/#   /'
+  port_sql "$group1_port" "SELECT pid, state, wait_event_type, wait_event, left(query, 60) FROM pg_stat_activity WHERE application_name LIKE 'shale:%'" | sed 's/^/#   /'
   until grep -q '^exit ' "$work/killed.out" || [ $(($(now_ms) - started)) -ge 90000 ]; do sleep 0.05; done
 fi
 elapsed=$(($(now_ms) - started))
