@@ -7,10 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../lib/cluster.sh"
 
-work=$(mktemp -d /tmp/shale-differential.XXXXXX)
-chmod 755 "$work"
-trap 'cluster_stop; rm -rf "$work"' EXIT
-cluster_start "$work/cluster" --workers 2 --replicas 0
+with_test_cluster differential --workers 2 --replicas 0
 
 status=0
 /usr/bin/python3 "$here/run.py" --host 127.0.0.1 --port "$ROUTER_PORT" "$@" || status=$?

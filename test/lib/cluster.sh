@@ -106,3 +106,15 @@ finish_checks() {
   echo "$1: $CHECKS_PASSED passed, $CHECKS_FAILED failed"
   [ "$CHECKS_FAILED" -eq 0 ]
 }
+
+# with_test_cluster NAME [shale up flags…]: makes a temporary directory ($work),
+# starts a cluster in it, and stops the cluster and removes the directory when
+# the script exits.
+with_test_cluster() {
+  local name=$1
+  shift
+  work=$(mktemp -d "/tmp/shale-$name.XXXXXX")
+  chmod 755 "$work"
+  trap 'cluster_stop; rm -rf "$work"' EXIT
+  cluster_start "$work/cluster" "$@"
+}

@@ -6,10 +6,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib/cluster.sh"
 
-work=$(mktemp -d /tmp/shale-multinode.XXXXXX)
-chmod 755 "$work"
-trap 'cluster_stop; rm -rf "$work"' EXIT
-cluster_start "$work/cluster" --workers 2 --replicas 0
+with_test_cluster multinode --workers 2 --replicas 0
 group1_port=$(node_port group1)
 group2_port=$(node_port group2)
 

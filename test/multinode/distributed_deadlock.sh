@@ -6,10 +6,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib/cluster.sh"
 
-work=$(mktemp -d /tmp/shale-deadlock.XXXXXX)
-chmod 755 "$work"
-trap 'cluster_stop; rm -rf "$work"' EXIT
-cluster_start "$work/cluster" --workers 2 --replicas 0
+with_test_cluster deadlock --workers 2 --replicas 0
 
 router_sql "CREATE TABLE pairs (id bigint PRIMARY KEY, v int);
             INSERT INTO pairs SELECT g, 0 FROM generate_series(1, 50) g;
