@@ -16,6 +16,7 @@
 extern "C" {
 #include "access/xlog.h"
 #include "executor/spi.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 }
 
@@ -28,6 +29,22 @@ static bool remote_state_lost = false;
 
 /* Groups that joined the current transaction, in the order they joined. */
 static int joined_group_count = 0;
+
+/*
+ * Fault injection for the crash tests (test/multinode/commit_crashes.sh):
+ * milliseconds to pause after every group prepared (before the commit
+ * record), and after the local commit (before COMMIT PREPARED), so a test can
+ * kill a process at exactly that step. Superuser settings, 0 in production.
+ */
+static int pause_after_prepare_ms = 0;
+static int pause_after_local_commit_ms = 0;
+
+static void
+pause_for_fault_test(int milliseconds)
+{
+	for (int waited = 0; waited < milliseconds; waited += 10)
+		pg_usleep(10000L);
+}
 
 /* The gid base of the transaction being prepared, kept from pre-commit for
  * commit and abort processing (which must not look up transaction state). */
@@ -194,6 +211,7 @@ commit_remote_side_before_local(void)
 		connection->prepared = true;
 		group_ids = lappend_int(group_ids, connection->group_id);
 	}
+	pause_for_fault_test(pause_after_prepare_ms);
 	write_commit_record(gid_base, group_ids);
 }
 
@@ -205,11 +223,16 @@ commit_remote_side_before_local(void)
 static void
 finish_remote_side_after_local(bool committed)
 {
+	if (committed && prepared_gid_base[0] != '\0')
+		pause_for_fault_test(pause_after_local_commit_ms);
 	const char *verb = committed ? "COMMIT PREPARED" : "ROLLBACK PREPARED";
+	char gid_base[sizeof(prepared_gid_base)];
+	strlcpy(gid_base, prepared_gid_base, sizeof(gid_base));
+	prepared_gid_base[0] = '\0'; /* no later transaction may see it */
 	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
 		if (connection->in_transaction && connection->prepared)
 		{
-			char *sql = psprintf("%s %s", verb, quote_literal_cstr(group_gid(prepared_gid_base, connection->group_id)));
+			char *sql = psprintf("%s %s", verb, quote_literal_cstr(group_gid(gid_base, connection->group_id)));
 			connection->finishing = worker_connection_send_quietly(connection, sql);
 		}
 	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
@@ -281,6 +304,7 @@ on_transaction_event(XactEvent event, void *argument)
 			break;
 		case XACT_EVENT_ABORT:
 			abort_remote_side();
+			prepared_gid_base[0] = '\0';
 			forget_savepoints();
 			joined_group_count = 0;
 			remote_state_lost = false;
@@ -343,6 +367,13 @@ on_subtransaction_event(SubXactEvent event, SubTransactionId subtransaction, Sub
 void
 remote_transaction_init(void)
 {
+	DefineCustomIntVariable("shale.fault_pause_after_prepare", "For crash tests: pause after PREPARE TRANSACTION.",
+							NULL, &pause_after_prepare_ms, 0, 0, 600000, PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("shale.fault_pause_after_local_commit",
+							"For crash tests: pause after the router's commit, before COMMIT PREPARED.", NULL,
+							&pause_after_local_commit_ms, 0, 0, 600000, PGC_SUSET, GUC_UNIT_MS | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
 	RegisterXactCallback(on_transaction_event, NULL);
 	RegisterSubXactCallback(on_subtransaction_event, NULL);
 }

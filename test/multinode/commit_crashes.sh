@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# commit_crashes.sh — kill -9 at each step of a two-phase commit across two
+# worker groups; afterwards no transaction is half committed and no prepared
+# transaction is left behind (shaled's 2PC recovery finishes them):
+#   A. the router backend dies after PREPARE, before its commit record → rolled back
+#   B. the router backend dies after its local commit, before COMMIT PREPARED → committed
+#   C. a worker dies after PREPARE; it restarts while the router commits → committed
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/lib/cluster.sh"
+with_test_cluster crash --workers 2 --replicas 0
+group1_port=$(node_port group1)
+group2_port=$(node_port group2)
+
+router_sql "CREATE TABLE pairs (id bigint PRIMARY KEY, v int);
+            INSERT INTO pairs SELECT g, 0 FROM generate_series(1, 50) g;
+            SELECT shale.distribute_table('pairs', 'id', 8);" >/dev/null
+key_on_group() {
+  router_sql "SELECT min(k) FROM generate_series(1, 50) k JOIN shale.placement p
+              ON p.shard_id = shale.shard_for('pairs', k) WHERE p.group_id = $1"
+}
+first=$(key_on_group 1)
+second=$(key_on_group 2)
+
+prepared_count() {
+  echo $(( $(port_sql "$group1_port" "SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'shale\_%'" 2>/dev/null || echo 0) \
+         + $(port_sql "$group2_port" "SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'shale\_%'" 2>/dev/null || echo 0) ))
+}
+# wait_until SECONDS COMMAND…: polls every 0.2 s
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+}
+both_prepared() { [ "$(prepared_count)" = 2 ]; }
+none_prepared() { [ "$(prepared_count)" = 0 ]; }
+router_answers() { router_sql "SELECT 1" >/dev/null 2>&1; }
+values_are() { [ "$(router_sql "SELECT string_agg(v::text, ',' ORDER BY id) FROM pairs WHERE id IN ($first, $second)" 2>/dev/null)" = "$1" ]; }
+backend_of() { router_sql "SELECT pid FROM pg_stat_activity WHERE application_name = '$1'"; }
+
+# two-group transaction in the background, paused by a fault setting
+start_transfer() { # NAME SETTING VALUE
+  PGAPPNAME=$1 psql "postgresql://postgres@127.0.0.1:$ROUTER_PORT/postgres" -X -q \
+    -c "SET $2 = $3" -c "BEGIN; UPDATE pairs SET v = $4 WHERE id = $first; UPDATE pairs SET v = $4 WHERE id = $second; COMMIT;" \
+    > "$work/$1.out" 2>&1 &
+}
+
+# A
+start_transfer crash_a shale.fault_pause_after_prepare 60000 1
+wait_until 15 both_prepared || true
+check "A: both groups prepared" "2" "$(prepared_count)"
+kill -9 "$(backend_of crash_a)"
+wait_until 30 router_answers || true
+wait_until 30 none_prepared || true
+check "A: no prepared transaction left" "0" "$(prepared_count)"
+check "A: rolled back on both groups" "0,0" "$(router_sql "SELECT string_agg(v::text, ',' ORDER BY id) FROM pairs WHERE id IN ($first, $second)")"
+
+# B
+start_transfer crash_b shale.fault_pause_after_local_commit 60000 2
+wait_until 15 both_prepared || true
+wait_until 15 test "$(router_sql "SELECT count(*) FROM shale.commit_record" 2>/dev/null)" != 0 || true
+check "B: both groups prepared, the router committed" "2" "$(prepared_count)"
+kill -9 "$(backend_of crash_b)"
+wait_until 30 router_answers || true
+wait_until 30 none_prepared || true
+check "B: no prepared transaction left" "0" "$(prepared_count)"
+check "B: committed on both groups" "2,2" "$(router_sql "SELECT string_agg(v::text, ',' ORDER BY id) FROM pairs WHERE id IN ($first, $second)")"
+
+# C
+start_transfer crash_c shale.fault_pause_after_prepare 8000 3
+transfer=$!
+wait_until 15 both_prepared || true
+check "C: both groups prepared" "2" "$(prepared_count)"
+kill -9 "$(head -n 1 "$(node_data_dir 2)/postmaster.pid")"
+# the killed postmaster's backends exit when they notice; until then the server cannot start again
+start_group2() { pg_ctl_as_owner -D "$(node_data_dir 2)" start -w -l "$CLUSTER_DIR/logs/group2-primary.log" >/dev/null 2>&1; }
+wait_until 30 start_group2 || true
+wait "$transfer" || true
+wait_until 30 none_prepared || true
+check "C: no prepared transaction left" "0" "$(prepared_count)"
+check "C: committed on both groups" "3,3" "$(router_sql "SELECT string_agg(v::text, ',' ORDER BY id) FROM pairs WHERE id IN ($first, $second)")"
+
+finish_checks "multinode commit_crashes"
