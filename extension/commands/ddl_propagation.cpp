@@ -430,7 +430,93 @@ drop_index_for_shard(const DistributedTable *table, const ShardEntry *shard, voi
 	(void) table;
 	const char *qualified = (const char *) context; /* "schema" and "name" joined by a NUL */
 	const char *name = qualified + strlen(qualified) + 1;
-	return psprintf("DROP INDEX %s", quote_qualified_identifier(qualified, shard_object_name(name, shard->shard_id)));
+	/* IF EXISTS: after a failed CREATE INDEX CONCURRENTLY some shards may lack it */
+	return psprintf("DROP INDEX IF EXISTS %s",
+					quote_qualified_identifier(qualified, shard_object_name(name, shard->shard_id)));
+}
+
+/* Runs each group's statements (List of: group id, then statements), one per group at a time. */
+static void
+build_in_rounds(List *groups)
+{
+	for (int round = 1;; round++)
+	{
+		List *sent = NIL;
+		ListCell *cell;
+		foreach (cell, groups)
+		{
+			List *statements = (List *) lfirst(cell);
+			if (round >= list_length(statements))
+				continue;
+			WorkerConnection *connection = worker_connection_for_group(linitial_int(statements));
+			worker_connection_send(connection, (char *) list_nth(statements, round));
+			sent = lappend(sent, connection);
+		}
+		if (sent == NIL)
+			break;
+		foreach (cell, sent)
+		{
+			PGresult *result = worker_connection_receive((WorkerConnection *) lfirst(cell));
+			if (result != NULL)
+				PQclear(result);
+		}
+	}
+}
+
+/* build_in_rounds, turning a failure into an error that says how to clean up. */
+static void
+build_in_rounds_or_explain(List *groups, const char *index_name)
+{
+	PG_TRY();
+	{
+		build_in_rounds(groups);
+	}
+	PG_CATCH();
+	{
+		ErrorData *error = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR, (errcode(error->sqlerrcode), errmsg("%s", error->message),
+						error->detail ? errdetail("%s", error->detail) : 0,
+						errhint("CREATE INDEX CONCURRENTLY stopped half-way: the index \"%s\" exists on the router and "
+								"on some shards. Run DROP INDEX %s, then create it again.",
+								index_name, quote_identifier(index_name))));
+	}
+	PG_END_TRY();
+}
+
+/*
+ * build_index_concurrently runs CREATE INDEX CONCURRENTLY on every shard, the
+ * groups in parallel and the shards of a group one after the other, outside
+ * any transaction (as PostgreSQL requires), so writes go on meanwhile. Once
+ * the router's index exists this cannot be all or nothing: when a shard
+ * fails, the error says which, and DROP INDEX removes the index everywhere,
+ * after which CREATE INDEX CONCURRENTLY can run again.
+ */
+static void
+build_index_concurrently(const DistributedTable *table, Oid index_id, const char *index_name)
+{
+	List *groups = NIL;
+	for (int s = 0; s < table->shard_count; s++)
+	{
+		const ShardEntry *shard = &table->shards[s];
+		char *sql = shard_index_command_with(index_id, shard->shard_id, true);
+		for (int p = 0; p < shard->placement_count; p++)
+		{
+			int group_id = shard->placement_group_ids[p];
+			List **statements = NULL;
+			ListCell *cell;
+			foreach (cell, groups)
+				if (linitial_int((List *) lfirst(cell)) == group_id)
+					statements = (List **) &lfirst(cell);
+			if (statements == NULL)
+			{
+				groups = lappend(groups, list_make1_int(group_id));
+				statements = (List **) &llast(groups);
+			}
+			*statements = lappend(*statements, sql);
+		}
+	}
+	build_in_rounds_or_explain(groups, index_name);
 }
 
 bool
@@ -508,10 +594,9 @@ propagate_ddl(Oid table_id, PlannedStmt *planned, const char *query_string, bool
 		case T_IndexStmt:
 		{
 			IndexStmt *index = (IndexStmt *) statement;
-			if (index->concurrent)
-				refuse_ddl("CREATE INDEX CONCURRENTLY", table_name,
-						   "Run CREATE INDEX without CONCURRENTLY: it is built on every shard in one transaction, "
-						   "blocking writes to the table while it runs.");
+			if (index->concurrent && index->idxname == NULL)
+				refuse_ddl("CREATE INDEX CONCURRENTLY without an index name", table_name,
+						   "Name the index, so that a failure half-way can be cleaned up with DROP INDEX.");
 			if (index->unique && table->kind == TABLE_KIND_DISTRIBUTED)
 			{
 				bool includes = false;
@@ -554,6 +639,11 @@ propagate_ddl(Oid table_id, PlannedStmt *planned, const char *query_string, bool
 			if (!OidIsValid(index_id))
 				break; /* IF NOT EXISTS skipped it */
 			CommandCounterIncrement(); /* make the new index visible to the catalog queries */
+			if (index->concurrent)
+			{
+				build_index_concurrently(table, index_id, index->idxname);
+				return true;
+			}
 			IndexForShards index_context = {index_id};
 			groups = commands_for_every_placement(table, index_for_shard, &index_context);
 			break;

@@ -155,6 +155,12 @@ shard_create_commands(Oid table_id, int64 shard_id)
 char *
 shard_index_command(Oid index_id, int64 shard_id)
 {
+	return shard_index_command_with(index_id, shard_id, false);
+}
+
+char *
+shard_index_command_with(Oid index_id, int64 shard_id, bool concurrently)
+{
 	Oid table_id = IndexGetRelation(index_id, false);
 	char *shard_name = shard_qualified_name(table_id, shard_id);
 	MemoryContext caller_context = CurrentMemoryContext;
@@ -169,8 +175,8 @@ shard_index_command(Oid index_id, int64 shard_id)
 	bool unique = strcmp(text_column(0, 2), "t") == 0;
 	char *body = text_column(0, 3);
 	MemoryContext spi_context = MemoryContextSwitchTo(caller_context);
-	char *command = psprintf("CREATE %sINDEX %s ON %s %s", unique ? "UNIQUE " : "", quote_identifier(index_name),
-							 shard_name, body);
+	char *command = psprintf("CREATE %sINDEX %s%s ON %s %s", unique ? "UNIQUE " : "", concurrently ? "CONCURRENTLY " : "",
+							 quote_identifier(index_name), shard_name, body);
 	MemoryContextSwitchTo(spi_context);
 	SPI_finish();
 	AtEOXact_GUC(true, guc_level);

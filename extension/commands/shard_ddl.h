@@ -10,4 +10,7 @@ List *shard_create_commands(Oid table_id, int64 shard_id);
 /* CREATE INDEX for one index of a table on one of its shards, under the shard's index name. */
 char *shard_index_command(Oid index_id, int64 shard_id);
 
+/* The same, optionally CREATE INDEX CONCURRENTLY. */
+char *shard_index_command_with(Oid index_id, int64 shard_id, bool concurrently);
+
 #endif

@@ -40,6 +40,9 @@ ALTER TABLE items ADD CONSTRAINT v_unique UNIQUE (v);
 ALTER TABLE items ALTER COLUMN id TYPE int;
 ALTER TABLE items DROP COLUMN id;
 CREATE INDEX CONCURRENTLY ON items (remark);
+-- a named index can be built concurrently, shard after shard
+CREATE INDEX CONCURRENTLY items_remark ON items (remark);
+DROP INDEX items_remark;
 ALTER TABLE items ADD COLUMN other_id bigint REFERENCES items (id);
 -- RENAME TO renames the shards; TRUNCATE empties them
 ALTER TABLE items RENAME TO things;
