@@ -436,6 +436,65 @@ wait_for_result(WorkerConnection *connection)
 	}
 }
 
+/* Whether a shard id belongs to some distributed or reference table. */
+static bool
+is_known_shard(int64 shard_id)
+{
+	List *table_ids = distributed_table_ids();
+	ListCell *cell;
+	foreach (cell, table_ids)
+	{
+		const DistributedTable *table = distributed_table_lookup(lfirst_oid(cell));
+		for (int s = 0; table != NULL && s < table->shard_count; s++)
+			if (table->shards[s].shard_id == shard_id)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * without_shard_names turns shard names in a worker's message back into the
+ * names the user knows: a quoted "accounts_102008" or "accounts_pkey_102008"
+ * whose suffix is a shard id loses the suffix, so messages read as they
+ * would on plain PostgreSQL.
+ */
+static char *
+without_shard_names(const char *message)
+{
+	if (message == NULL || !IsTransactionState())
+		return message != NULL ? pstrdup(message) : NULL;
+	StringInfoData result;
+	initStringInfo(&result);
+	const char *c = message;
+	while (*c)
+	{
+		if (*c != '"')
+		{
+			appendStringInfoChar(&result, *c++);
+			continue;
+		}
+		const char *end = strchr(c + 1, '"');
+		if (end == NULL)
+		{
+			appendStringInfoString(&result, c);
+			break;
+		}
+		const char *underscore = NULL;
+		for (const char *p = end - 1; p > c + 1 && isdigit((unsigned char) *p); p--)
+			underscore = p - 1;
+		if (underscore != NULL && *underscore == '_' && end - underscore > 1 &&
+			is_known_shard(strtoll(underscore + 1, NULL, 10)))
+		{
+			appendBinaryStringInfo(&result, c, (int) (underscore - c));
+			appendStringInfoChar(&result, '"');
+		}
+		else
+			appendBinaryStringInfo(&result, c, (int) (end - c + 1));
+		c = end + 1;
+	}
+	return result.data;
+}
+
 /* Turns a worker's error result into our ERROR, keeping SQLSTATE, detail, hint. */
 static void
 raise_remote_error(WorkerConnection *connection, PGresult *result)
@@ -447,8 +506,8 @@ raise_remote_error(WorkerConnection *connection, PGresult *result)
 	int code = ERRCODE_INTERNAL_ERROR;
 	if (sqlstate != NULL && strlen(sqlstate) == 5)
 		code = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4]);
-	char *message_copy = pstrdup(message ? message : PQresultErrorMessage(result));
-	char *detail_copy = detail ? pstrdup(detail) : NULL;
+	char *message_copy = without_shard_names(message ? message : PQresultErrorMessage(result));
+	char *detail_copy = without_shard_names(detail);
 	char *hint_copy = hint ? pstrdup(hint) : NULL;
 	char *node_name = pstrdup(worker_connection_name(connection));
 	PQclear(result);

@@ -22,20 +22,25 @@ random_base_port() {
 }
 
 # cluster_start DIR [flags]: shale up into DIR; sets CLUSTER_DIR, CLUSTER_URI, ROUTER_PORT.
+# A start that fails (a port taken in the meantime, say) is retried once on other ports.
 cluster_start() {
   CLUSTER_DIR=$1
   shift
-  local base
-  base=$(free_port_from "$(random_base_port)")
-  local output
-  if ! output=$("$SHALE_BIN" up --dir "$CLUSTER_DIR" --port "$base" "$@" 2>&1); then
+  local attempt output base
+  for attempt in 1 2; do
+    base=$(free_port_from "$(random_base_port)")
+    if output=$("$SHALE_BIN" up --dir "$CLUSTER_DIR" --port "$base" "$@" 2>&1); then
+      CLUSTER_URI=$(echo "$output" | tail -n 1)
+      ROUTER_PORT=$base
+      export CLUSTER_DIR CLUSTER_URI ROUTER_PORT
+      return 0
+    fi
     echo "$output" >&2
-    echo "cluster_start: shale up failed" >&2
-    return 1
-  fi
-  CLUSTER_URI=$(echo "$output" | tail -n 1)
-  ROUTER_PORT=$base
-  export CLUSTER_DIR CLUSTER_URI ROUTER_PORT
+    "$SHALE_BIN" down --dir "$CLUSTER_DIR" >/dev/null 2>&1 || true
+    rm -rf "$CLUSTER_DIR"
+  done
+  echo "cluster_start: shale up failed" >&2
+  return 1
 }
 
 cluster_stop() {

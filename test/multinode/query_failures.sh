@@ -126,16 +126,16 @@ echo "# group 1 (port $group1_port) holds key $g1_key; group 2 (port $group2_por
 
 # 1. an error on a worker comes back with its SQLSTATE, message, detail and hint
 out=$(router_verbose "INSERT INTO t VALUES ($g1_key, 1, 'dup')")
-check_contains "unique violation: SQLSTATE and message" "ERROR:  23505: duplicate key value violates unique constraint \"t_pkey_" "$out"
+check_contains "unique violation: SQLSTATE and message" "ERROR:  23505: duplicate key value violates unique constraint \"t_pkey\"" "$out"
 check_contains "unique violation: detail" "DETAIL:  Key (id)=($g1_key) already exists." "$out"
 check_contains "unique violation: names the worker" "on worker node 127.0.0.1:$group1_port" "$out"
 out=$(router_verbose "UPDATE t SET v = -1 WHERE id = $g2_key")
-check_contains "check violation (UPDATE): SQLSTATE and message" "ERROR:  23514: new row for relation \"t_" "$out"
+check_contains "check violation (UPDATE): SQLSTATE and message" "ERROR:  23514: new row for relation \"t\"" "$out"
 check_contains "check violation (UPDATE): constraint" "violates check constraint \"t_v_check\"" "$out"
 check_contains "check violation (UPDATE): detail" "DETAIL:  Failing row contains ($g2_key, -1, n$g2_key)." "$out"
 check_contains "check violation (UPDATE): names the worker" "on worker node 127.0.0.1:$group2_port" "$out"
 out=$(router_verbose "INSERT INTO t VALUES ($g2_new_key, -5, 'bad')")
-check_contains "check violation (INSERT): SQLSTATE" "ERROR:  23514: new row for relation \"t_" "$out"
+check_contains "check violation (INSERT): SQLSTATE" "ERROR:  23514: new row for relation \"t\"" "$out"
 check_contains "check violation (INSERT): detail" "DETAIL:  Failing row contains ($g2_new_key, -5, bad)." "$out"
 check "failed statements changed nothing" "0|n$g2_key|0" \
   "$(router_sql "SELECT (SELECT v FROM t WHERE id = $g2_key) || '|' || (SELECT note FROM t WHERE id = $g2_key) || '|' || (SELECT count(*) FROM t WHERE id = $g2_new_key)")"
