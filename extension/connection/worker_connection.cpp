@@ -306,13 +306,22 @@ worker_connection_send_with_parameters(WorkerConnection *connection, const char 
 void
 worker_connection_prepare_statement(WorkerConnection *connection)
 {
+	/*
+	 * Settings whose value changes what a worker computes or how long it
+	 * waits: TimeZone (date_trunc on timestamptz, …) and lock_timeout (a
+	 * worker waiting on a row lock). One SET carries every change; nothing is
+	 * sent while they stay the same.
+	 */
 	const char *time_zone = GetConfigOption("TimeZone", false, false);
-	if (time_zone == NULL || (connection->time_zone != NULL && strcmp(connection->time_zone, time_zone) == 0))
+	const char *lock_timeout = GetConfigOption("lock_timeout", false, false);
+	char *wanted = psprintf("SET TimeZone TO %s; SET lock_timeout TO %s", quote_literal_cstr(time_zone ? time_zone : "UTC"),
+							quote_literal_cstr(lock_timeout ? lock_timeout : "0"));
+	if (connection->time_zone != NULL && strcmp(connection->time_zone, wanted) == 0)
 		return;
-	worker_connection_execute(connection, psprintf("SET TimeZone TO %s", quote_literal_cstr(time_zone)));
+	worker_connection_execute(connection, wanted);
 	if (connection->time_zone != NULL)
 		pfree(connection->time_zone);
-	connection->time_zone = MemoryContextStrdup(TopMemoryContext, time_zone);
+	connection->time_zone = MemoryContextStrdup(TopMemoryContext, wanted);
 }
 
 /* Statements prepared on one worker session, by a hash of text and parameter types. */

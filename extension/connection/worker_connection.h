@@ -24,7 +24,7 @@ typedef struct WorkerConnection
 	bool prepared;			  /* PREPARE TRANSACTION done in this transaction */
 	bool finishing;			  /* COMMIT / ROLLBACK PREPARED sent, result not read */
 	List *savepoints;		  /* subtransactions with a remote savepoint, oldest first (in TopMemoryContext) */
-	char *time_zone;		  /* TimeZone last set on the worker session, or NULL */
+	char *time_zone;		  /* the SET of synced settings last sent to the worker session, or NULL */
 	struct HTAB *prepared_statements; /* statements prepared on this session, by text */
 	struct WaitEventSet *read_events; /* latch + this socket, kept for the connection's life */
 	int prepared_count;
@@ -59,8 +59,8 @@ void worker_connection_send_prepared(WorkerConnection *connection, const char *s
 									 const Oid *parameter_types, const char *const *parameter_values);
 
 /*
- * Makes the worker session's settings that change results match this
- * session's (TimeZone), before a statement is sent.
+ * Makes the worker session's settings that change results or waits match
+ * this session's (TimeZone, lock_timeout), before a statement is sent.
  */
 void worker_connection_prepare_statement(WorkerConnection *connection);
 
