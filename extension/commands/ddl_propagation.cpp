@@ -24,6 +24,8 @@ extern "C" {
 #include "commands/tablecmds.h"
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/guc.h"
 #include "tcop/utility.h"
 #include "utils/syscache.h"
 }
@@ -64,9 +66,16 @@ add_group_command(List **groups, int group_id, const char *sql)
 
 /* Runs every group's commands, all groups at once, in the distributed transaction. */
 static void
-run_group_commands(List *groups)
+run_group_commands(List *unmerged)
 {
+	/* lists built separately may name a group twice: one command string per group */
+	List *groups = NIL;
 	ListCell *cell;
+	foreach (cell, unmerged)
+	{
+		GroupCommands *group = (GroupCommands *) lfirst(cell);
+		add_group_command(&groups, group->group_id, group->sql.data);
+	}
 	foreach (cell, groups)
 	{
 		GroupCommands *group = (GroupCommands *) lfirst(cell);
@@ -265,11 +274,94 @@ check_constraint_keys(const DistributedTable *table, Constraint *constraint, con
 					errhint("Add \"%s\" to the constraint's columns.", distribution_column)));
 }
 
+/*
+ * check_foreign_key_target refuses a foreign key a shard could not check on
+ * its own worker: the referenced table must be a reference table (a copy is
+ * on every worker), or a distributed table co-located with this one, the key
+ * pairing the two distribution columns.
+ */
+static void
+check_foreign_key_target(const DistributedTable *table, Constraint *constraint, const char *table_name)
+{
+	if (constraint->pktable == NULL)
+		refuse_ddl("FOREIGN KEY without a referenced table", table_name, "Name the referenced table.");
+	Oid referenced_id = RangeVarGetRelid(constraint->pktable, NoLock, false);
+	const DistributedTable *referenced = distributed_table_lookup(referenced_id);
+	if (referenced == NULL)
+		refuse_ddl("FOREIGN KEY to a table that is not distributed", table_name,
+				   "Make the referenced table a reference table with shale.make_reference_table(), "
+				   "or distribute it co-located with this one.");
+	if (referenced->kind == TABLE_KIND_REFERENCE)
+		return;
+	if (table->kind == TABLE_KIND_REFERENCE)
+		refuse_ddl("FOREIGN KEY from a reference table to a distributed table", table_name,
+				   "A reference table can only reference other reference tables.");
+	if (referenced->colocation_id != table->colocation_id)
+		refuse_ddl("FOREIGN KEY to a distributed table that is not co-located", table_name,
+				   "Distribute the two tables with colocate_with so that matching rows share a worker.");
+	if (constraint->fk_attrs == NIL || constraint->pk_attrs == NIL ||
+		list_length(constraint->fk_attrs) != list_length(constraint->pk_attrs))
+		refuse_ddl("FOREIGN KEY without explicit columns on both sides", table_name,
+				   "Name the referenced columns: REFERENCES parent (id).");
+	char *distribution_column = get_attname(table->table_id, table->distribution_attnum, false);
+	char *referenced_distribution_column = get_attname(referenced_id, referenced->distribution_attnum, false);
+	ListCell *fk_cell, *pk_cell;
+	forboth(fk_cell, constraint->fk_attrs, pk_cell, constraint->pk_attrs)
+		if (strcmp(strVal(lfirst(fk_cell)), distribution_column) == 0 &&
+			strcmp(strVal(lfirst(pk_cell)), referenced_distribution_column) == 0)
+			return;
+	ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("foreign key on distributed table \"%s\" must pair its distribution column \"%s\" with \"%s\"",
+						   table_name, distribution_column, referenced_distribution_column),
+					errhint("Rows and the rows they reference must be in the same shard range.")));
+}
+
+/* A foreign key added per shard: the constraint's text, with the referenced table's location in it. */
+typedef struct ForeignKeyForShards
+{
+	char *sql;		   /* ALTER TABLE <child> ADD CONSTRAINT name <definition> */
+	int child_offset;  /* where the child table name is */
+	int child_length;
+	int parent_offset; /* where the referenced table name is */
+	int parent_length;
+	Oid referenced_id;
+} ForeignKeyForShards;
+
+static char *
+foreign_key_for_shard(const DistributedTable *table, const ShardEntry *shard, void *context)
+{
+	ForeignKeyForShards *key = (ForeignKeyForShards *) context;
+	const DistributedTable *referenced = distributed_table_lookup(key->referenced_id);
+	const ShardEntry *referenced_shard =
+		referenced->kind == TABLE_KIND_REFERENCE ? &referenced->shards[0] : shard_for_hash(referenced, shard->hash_min);
+	return psprintf("%.*s%s%.*s%s%s", key->child_offset, key->sql,
+					shard_qualified_name(table->table_id, shard->shard_id),
+					key->parent_offset - key->child_offset - key->child_length,
+					key->sql + key->child_offset + key->child_length,
+					shard_qualified_name(key->referenced_id, referenced_shard->shard_id),
+					key->sql + key->parent_offset + key->parent_length);
+}
+
+/* Finds the RangeVars of an ALTER TABLE … ADD CONSTRAINT … REFERENCES statement. */
+static void
+locate_foreign_key_tables(ForeignKeyForShards *key)
+{
+	List *parse_trees = raw_parser(key->sql, RAW_PARSE_DEFAULT);
+	AlterTableStmt *alter = (AlterTableStmt *) ((RawStmt *) linitial(parse_trees))->stmt;
+	AlterTableCmd *command = (AlterTableCmd *) linitial(alter->cmds);
+	Constraint *constraint = (Constraint *) command->def;
+	key->child_offset = alter->relation->location;
+	key->child_length = qualified_name_length(key->sql + key->child_offset);
+	key->parent_offset = constraint->pktable->location;
+	key->parent_length = qualified_name_length(key->sql + key->parent_offset);
+}
+
 typedef struct AlterPlan
 {
 	bool send_spliced; /* some subcommand goes to the shards as written */
 	List *added_index_constraints;	/* Constraint * with names, created from the catalog */
 	List *dropped_index_constraints; /* names */
+	List *added_foreign_keys;		 /* Constraint *, created per shard from the catalog */
 } AlterPlan;
 
 /* Sorts an ALTER TABLE's subcommands into how each reaches the shards; refuses the rest. */
@@ -336,9 +428,15 @@ plan_alter_table(AlterTableStmt *statement, const DistributedTable *table, const
 					plan.added_index_constraints = lappend(plan.added_index_constraints, constraint);
 					other++;
 				}
+				else if (constraint->contype == CONSTR_FOREIGN)
+				{
+					check_foreign_key_target(table, constraint, table_name);
+					plan.added_foreign_keys = lappend(plan.added_foreign_keys, constraint);
+					other++;
+				}
 				else
 					refuse_ddl("ADD CONSTRAINT of this kind", table_name,
-							   "CHECK, UNIQUE and PRIMARY KEY constraints are supported; foreign keys are not yet.");
+							   "CHECK, UNIQUE, PRIMARY KEY and FOREIGN KEY constraints are supported.");
 				break;
 			}
 			case AT_DropConstraint:
@@ -554,6 +652,28 @@ propagate_ddl(Oid table_id, PlannedStmt *planned, const char *query_string, bool
 			CommandCounterIncrement();
 			if (plan.added_index_constraints != NIL)
 				groups = list_concat(groups, index_constraint_commands(table, plan.added_index_constraints));
+			foreach (cell, plan.added_foreign_keys)
+			{
+				Constraint *constraint = (Constraint *) lfirst(cell);
+				if (constraint->conname == NULL)
+					ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+									errmsg("unnamed foreign keys are not supported on distributed tables"),
+									errhint("Name it: ALTER TABLE … ADD CONSTRAINT name FOREIGN KEY (…) REFERENCES ….")));
+				ForeignKeyForShards key;
+				memset(&key, 0, sizeof(key));
+				key.referenced_id = RangeVarGetRelid(constraint->pktable, NoLock, false);
+				/* the definition as PostgreSQL prints it, schema-qualified, then the shards put in */
+				int guc_level = NewGUCNestLevel();
+				(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+										 0, false);
+				key.sql = psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s",
+								   quote_qualified_identifier(get_namespace_name(get_rel_namespace(table_id)), table_name),
+								   quote_identifier(constraint->conname),
+								   constraint_definition(table_id, constraint->conname));
+				AtEOXact_GUC(true, guc_level);
+				locate_foreign_key_tables(&key);
+				groups = list_concat(groups, commands_for_every_placement(table, foreign_key_for_shard, &key));
+			}
 			break;
 		}
 		case T_RenameStmt:

@@ -58,6 +58,32 @@ ALTER TABLE things ADD COLUMN temporary int;
 SELECT count(*) FROM things;
 ROLLBACK;
 SELECT * FROM things;
+-- foreign keys: to a co-located table on the distribution column, and to a reference table
+CREATE TABLE parents (id bigint PRIMARY KEY);
+INSERT INTO parents SELECT generate_series(1, 10);
+SELECT shale.distribute_table('parents', 'id', 4);
+CREATE TABLE children (parent_id bigint, kind text, n int);
+SELECT shale.distribute_table('children', 'parent_id', colocate_with => 'parents');
+CREATE TABLE child_kinds (code text PRIMARY KEY);
+INSERT INTO child_kinds VALUES ('a'), ('b');
+SELECT shale.make_reference_table('child_kinds');
+ALTER TABLE children ADD CONSTRAINT children_parent FOREIGN KEY (parent_id) REFERENCES parents (id) ON DELETE CASCADE;
+ALTER TABLE children ADD CONSTRAINT children_kind FOREIGN KEY (kind) REFERENCES child_kinds (code);
+INSERT INTO children VALUES (1, 'a', 1), (2, 'b', 2);
+-- (worker ports vary: messages only)
+\set VERBOSITY terse
+INSERT INTO children VALUES (99, 'a', 3);
+INSERT INTO children VALUES (3, 'zzz', 4);
+\set VERBOSITY default
+DELETE FROM parents WHERE id = 1;
+SELECT parent_id, kind FROM children ORDER BY parent_id;
+ALTER TABLE children ADD CONSTRAINT children_n FOREIGN KEY (n) REFERENCES parents (id);
+CREATE TABLE elsewhere (id bigint PRIMARY KEY);
+SELECT shale.distribute_table('elsewhere', 'id', 8);
+ALTER TABLE children ADD CONSTRAINT children_elsewhere FOREIGN KEY (parent_id) REFERENCES elsewhere (id);
+ALTER TABLE children DROP CONSTRAINT children_parent;
+INSERT INTO children VALUES (99, 'a', 3);
+DROP TABLE children, parents, child_kinds, elsewhere;
 -- reference tables
 CREATE TABLE kinds (code text PRIMARY KEY);
 SELECT shale.make_reference_table('kinds');
