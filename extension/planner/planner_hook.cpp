@@ -192,18 +192,18 @@ plan_modify(Query *query, ParamListInfo bound_parameters, int cursor_options, Li
 	/* the statement on every shard: only when no shard needs another's rows */
 	if (!expression_is_pushable((Node *) query))
 		refuse(verb, name, "Use only built-in functions, and no local tables, in a statement on several shards.");
+	/* other distributed tables (its own too) only joined on the distribution column, co-located */
+	bool reads_other_tables = occurrences(table_ids, target->relid) > 1;
 	ListCell *cell;
 	foreach (cell, table_ids)
 	{
 		const DistributedTable *other = distributed_table_lookup(lfirst_oid(cell));
-		if (lfirst_oid(cell) != target->relid && other->kind == TABLE_KIND_DISTRIBUTED)
-			refuse(psprintf("%s that reads other distributed tables on several shards", verb), name,
-				   "Pin the statement to one shard with a condition on the distribution column, "
-				   "or run it for each key.");
+		reads_other_tables |= lfirst_oid(cell) != target->relid && other->kind == TABLE_KIND_DISTRIBUTED;
 	}
-	if (occurrences(table_ids, target->relid) > 1)
-		refuse(psprintf("%s that reads its own table in a subquery on several shards", verb), name,
-			   "Pin the statement to one shard with a condition on the distribution column.");
+	if (reads_other_tables && (reference || !statement_is_colocated_on(query, query->resultRelation)))
+		refuse(psprintf("%s that reads other distributed tables on several shards", verb), name,
+			   "Join co-located tables on their distribution columns (a = b), pin the statement to one shard "
+			   "with a condition on the distribution column, or run it for each key.");
 
 	RemotePlan plan;
 	memset(&plan, 0, sizeof(plan));

@@ -478,3 +478,210 @@ prune_shards(const DistributedTable *table, Index relid, List *clauses, ParamLis
 	}
 	return NIL;
 }
+
+/* A distribution-column Var at some query level, for the co-location analysis. */
+typedef struct ColocatedVar
+{
+	int level;	/* id of the query level that owns the Var's range table */
+	Index varno;
+	int parent; /* union-find */
+} ColocatedVar;
+
+typedef struct ColocationSearch
+{
+	List *vars;		  /* ColocatedVar *, in order of discovery */
+	List *level_stack; /* level ids, innermost last */
+	int next_level;
+	int colocation_id;
+	bool failed;
+	int target_index; /* index of the target's Var in vars */
+	List *table_vars; /* indexes (IntList) of every distributed table's Var */
+	List *done;		  /* Query nodes already analysed */
+} ColocationSearch;
+
+static int
+colocated_root(ColocationSearch *search, int index)
+{
+	ColocatedVar *var = (ColocatedVar *) list_nth(search->vars, index);
+	while (var->parent != index)
+	{
+		index = var->parent;
+		var = (ColocatedVar *) list_nth(search->vars, index);
+	}
+	return index;
+}
+
+/* The index of the entry for (level, varno), added when new. */
+static int
+colocated_var_index(ColocationSearch *search, int level, Index varno)
+{
+	int index = 0;
+	ListCell *cell;
+	foreach (cell, search->vars)
+	{
+		ColocatedVar *var = (ColocatedVar *) lfirst(cell);
+		if (var->level == level && var->varno == varno)
+			return index;
+		index++;
+	}
+	ColocatedVar *var = (ColocatedVar *) palloc0(sizeof(ColocatedVar));
+	var->level = level;
+	var->varno = varno;
+	var->parent = list_length(search->vars);
+	search->vars = lappend(search->vars, var);
+	return var->parent;
+}
+
+static bool colocation_walk(Node *node, ColocationSearch *search);
+
+/* The distributed table a Var's range table entry is, given the query levels above. */
+static const DistributedTable *
+table_of_var(List *queries, Var *var)
+{
+	if ((int) var->varlevelsup >= list_length(queries))
+		return NULL;
+	Query *query = (Query *) list_nth(queries, list_length(queries) - 1 - var->varlevelsup);
+	if (var->varno < 1 || (int) var->varno > list_length(query->rtable))
+		return NULL;
+	RangeTblEntry *entry = rt_fetch(var->varno, query->rtable);
+	if (entry->rtekind != RTE_RELATION)
+		return NULL;
+	const DistributedTable *table = distributed_table_lookup(entry->relid);
+	if (table == NULL || table->kind != TABLE_KIND_DISTRIBUTED || var->varattno != table->distribution_attnum)
+		return NULL;
+	return table;
+}
+
+static List *colocation_queries = NIL; /* the query levels being walked, outermost first */
+
+static void
+colocation_query(Query *query, ColocationSearch *search)
+{
+	if (list_member_ptr(search->done, query))
+		return;
+	search->done = lappend(search->done, query);
+	int level = search->next_level++;
+	colocation_queries = lappend(colocation_queries, query);
+	search->level_stack = lappend_int(search->level_stack, level);
+
+	int index = 0;
+	ListCell *cell;
+	foreach (cell, query->rtable)
+	{
+		index++;
+		RangeTblEntry *entry = (RangeTblEntry *) lfirst(cell);
+		if (entry->rtekind != RTE_RELATION)
+			continue;
+		const DistributedTable *table = distributed_table_lookup(entry->relid);
+		if (table == NULL || table->kind != TABLE_KIND_DISTRIBUTED)
+			continue;
+		if (search->colocation_id != 0 && table->colocation_id != search->colocation_id)
+		{
+			search->failed = true;
+			break;
+		}
+		search->colocation_id = table->colocation_id;
+		search->table_vars = lappend_int(search->table_vars, colocated_var_index(search, level, index));
+	}
+
+	List *conjuncts = NIL;
+	collect_conjuncts((Node *) query->jointree, &conjuncts);
+	foreach (cell, conjuncts)
+	{
+		Node *clause = (Node *) lfirst(cell);
+		/* key IN (SELECT other_key FROM …): the subquery's output column pairs with the key */
+		if (IsA(clause, SubLink) && ((SubLink *) clause)->subLinkType == ANY_SUBLINK)
+		{
+			SubLink *sublink = (SubLink *) clause;
+			Query *subquery = (Query *) sublink->subselect;
+			Node *test = sublink->testexpr;
+			if (test == NULL || !IsA(test, OpExpr) || list_length(((OpExpr *) test)->args) != 2 ||
+				list_length(subquery->targetList) != 1)
+				continue;
+			Node *outer = strip_relabel((Node *) linitial(((OpExpr *) test)->args));
+			Node *inner = strip_relabel((Node *) ((TargetEntry *) linitial(subquery->targetList))->expr);
+			if (!IsA(outer, Var) || !IsA(inner, Var) || ((Var *) inner)->varlevelsup != 0)
+				continue;
+			const DistributedTable *outer_table = table_of_var(colocation_queries, (Var *) outer);
+			if (outer_table == NULL || !op_in_opfamily(((OpExpr *) test)->opno, hash_family_of(outer_table->distribution_type)))
+				continue;
+			int sub_level = search->next_level;
+			colocation_query(subquery, search);
+			colocation_queries = lappend(colocation_queries, subquery); /* to resolve the inner Var */
+			const DistributedTable *inner_table = table_of_var(colocation_queries, (Var *) inner);
+			colocation_queries = list_delete_last(colocation_queries);
+			if (inner_table == NULL)
+				continue;
+			int outer_level =
+				list_nth_int(search->level_stack, list_length(search->level_stack) - 1 - ((Var *) outer)->varlevelsup);
+			int a = colocated_root(search, colocated_var_index(search, outer_level, ((Var *) outer)->varno));
+			int b = colocated_root(search, colocated_var_index(search, sub_level, ((Var *) inner)->varno));
+			if (a != b)
+				((ColocatedVar *) list_nth(search->vars, b))->parent = a;
+			continue;
+		}
+		if (!IsA(clause, OpExpr) || list_length(((OpExpr *) clause)->args) != 2)
+			continue;
+		OpExpr *operation = (OpExpr *) clause;
+		Node *left = strip_relabel((Node *) linitial(operation->args));
+		Node *right = strip_relabel((Node *) lsecond(operation->args));
+		if (!IsA(left, Var) || !IsA(right, Var))
+			continue;
+		const DistributedTable *left_table = table_of_var(colocation_queries, (Var *) left);
+		const DistributedTable *right_table = table_of_var(colocation_queries, (Var *) right);
+		if (left_table == NULL || right_table == NULL ||
+			!op_in_opfamily(operation->opno, hash_family_of(left_table->distribution_type)))
+			continue;
+		int left_level = list_nth_int(search->level_stack, list_length(search->level_stack) - 1 - ((Var *) left)->varlevelsup);
+		int right_level = list_nth_int(search->level_stack, list_length(search->level_stack) - 1 - ((Var *) right)->varlevelsup);
+		int a = colocated_root(search, colocated_var_index(search, left_level, ((Var *) left)->varno));
+		int b = colocated_root(search, colocated_var_index(search, right_level, ((Var *) right)->varno));
+		if (a != b)
+			((ColocatedVar *) list_nth(search->vars, b))->parent = a;
+	}
+
+	if (!search->failed)
+	{
+		query_tree_walker(query, SHALE_WALKER(colocation_walk), search, QTW_IGNORE_RANGE_TABLE);
+		foreach (cell, query->rtable)
+		{
+			RangeTblEntry *entry = (RangeTblEntry *) lfirst(cell);
+			if (entry->rtekind == RTE_SUBQUERY && !search->failed)
+				colocation_query(entry->subquery, search);
+		}
+	}
+	search->level_stack = list_delete_last(search->level_stack);
+	colocation_queries = list_delete_last(colocation_queries);
+}
+
+static bool
+colocation_walk(Node *node, ColocationSearch *search)
+{
+	if (node == NULL || search->failed)
+		return search->failed;
+	if (IsA(node, Query))
+	{
+		colocation_query((Query *) node, search);
+		return search->failed;
+	}
+	return expression_tree_walker(node, SHALE_WALKER(colocation_walk), search);
+}
+
+bool
+statement_is_colocated_on(Query *query, Index target_relation)
+{
+	ColocationSearch search;
+	memset(&search, 0, sizeof(search));
+	colocation_queries = NIL;
+	search.target_index = colocated_var_index(&search, 0, target_relation);
+	colocation_query(query, &search);
+	colocation_queries = NIL;
+	if (search.failed)
+		return false;
+	int target_root = colocated_root(&search, search.target_index);
+	ListCell *cell;
+	foreach (cell, search.table_vars)
+		if (colocated_root(&search, lfirst_int(cell)) != target_root)
+			return false;
+	return true;
+}

@@ -35,6 +35,15 @@ RouterPin analyse_router_pin(Query *query, ParamListInfo bound_parameters);
 List *prune_shards(const DistributedTable *table, Index relid, List *clauses, ParamListInfo bound_parameters,
 				   bool *no_shard);
 
+/*
+ * Whether every distributed table in a statement (at any query level) is
+ * joined to the target table's distribution column by equalities of
+ * distribution columns of co-located tables: then each shard of the target
+ * finds every row it needs in the co-located shards of its own worker, and
+ * the statement can run shard by shard.
+ */
+bool statement_is_colocated_on(Query *query, Index target_relation);
+
 /* Whether an expression tree may be sent to a worker (built-in functions, no sequence functions). */
 bool expression_is_pushable(Node *node);
 

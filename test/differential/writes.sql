@@ -289,3 +289,28 @@ UPDATE {s}.orders SET amount = amount * 100000000 WHERE amount IS NOT NULL;
 -- scenario: atomic_update_unique_violation
 -- tables: orders
 UPDATE {s}.orders SET order_id = 1 WHERE account_id BETWEEN 1 AND 300;
+
+------------------------------------------------------------------------------
+-- Multi-shard writes that read co-located tables (joined on the key) — and
+-- ones that may not run shard by shard (they must be refused, never wrong)
+------------------------------------------------------------------------------
+
+-- scenario: upd_correlated_subquery_colocated
+-- tables: accounts, orders
+UPDATE {s}.accounts a SET balance = (SELECT count(*) FROM {s}.orders o WHERE o.account_id = a.id) WHERE a.id % 3 = 0;
+
+-- scenario: del_self_join_on_key
+-- tables: accounts
+DELETE FROM {s}.accounts a USING {s}.accounts b WHERE a.id = b.id AND b.balance < 0;
+
+-- scenario: upd_in_grouped_subquery
+-- tables: accounts, orders
+UPDATE {s}.accounts SET balance = -1 WHERE id IN (SELECT account_id FROM {s}.orders GROUP BY account_id HAVING count(*) > 1);
+
+-- scenario: upd_uncorrelated_aggregate
+-- tables: accounts, orders
+UPDATE {s}.accounts SET balance = (SELECT count(*) FROM {s}.orders) WHERE id < 50;
+
+-- scenario: del_in_non_key_subquery
+-- tables: accounts
+DELETE FROM {s}.accounts WHERE id IN (SELECT tenant_id FROM {s}.accounts WHERE tenant_id IS NOT NULL);
