@@ -456,3 +456,16 @@ LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'shale_remote_rows';
 CREATE FUNCTION shale.cancel_for_deadlock(pid int) RETURNS boolean
 LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'shale_cancel_for_deadlock';
 REVOKE ALL ON FUNCTION shale.cancel_for_deadlock(int) FROM PUBLIC;
+
+-------------------------------------------------------------------------------
+-- Privileges: any role may read the catalog views and run queries whose plans
+-- use the aggregation functions (on workers too); changing the cluster is for
+-- superusers.
+-------------------------------------------------------------------------------
+GRANT USAGE ON SCHEMA shale TO PUBLIC;
+GRANT SELECT ON shale.nodes, shale.tables, shale.shards, shale.node, shale.node_group,
+                shale.colocation_group, shale.distributed_table, shale.shard, shale.placement,
+                shale.event, shale.operation TO PUBLIC;
+REVOKE ALL ON FUNCTION shale.add_node(text, int, int, text), shale.remove_node(int),
+                       shale.set_node_state(int, text), shale.recover_prepared_transactions()
+    FROM PUBLIC;

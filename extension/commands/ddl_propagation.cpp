@@ -787,6 +787,25 @@ propagate_ddl(Oid table_id, PlannedStmt *planned, const char *query_string, bool
 			groups = commands_for_every_placement(table, drop_index_for_shard, qualified);
 			break;
 		}
+		case T_GrantStmt:
+		{
+			GrantStmt *grant = (GrantStmt *) statement;
+			if (list_length(grant->objects) != 1)
+				refuse_ddl(grant->is_grant ? "GRANT on several tables at once" : "REVOKE on several tables at once",
+						   table_name, "Grant or revoke on one distributed table at a time.");
+			RangeVar *object = (RangeVar *) linitial(grant->objects);
+			SplicedStatement spliced;
+			int start;
+			spliced.text = statement_text(planned, query_string, &start);
+			spliced.name_offset = object->location - start;
+			spliced.name_length = qualified_name_length(spliced.text + spliced.name_offset);
+			spliced.shard_names = current_shard_names(table);
+			run_locally(planned, query_string, read_only_tree, context, parameters, environment, destination,
+						completion, next_hook);
+			/* the roles must exist on the workers too (shale does not create roles there) */
+			groups = commands_for_every_placement(table, spliced_for_shard, &spliced);
+			break;
+		}
 		case T_TruncateStmt:
 		{
 			TruncateStmt *truncate = (TruncateStmt *) statement;

@@ -40,6 +40,16 @@ typedef struct ShardLayout
 	int colocation_id; /* 0 when a new colocation group is needed */
 } ShardLayout;
 
+/* Changing where tables live is the cluster administrator's job. */
+static void
+require_superuser(const char *function_name)
+{
+	if (!superuser())
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						errmsg("only a superuser may call %s", function_name),
+						errhint("Connect as the cluster's superuser (postgres in a cluster made by shale up).")));
+}
+
 static void
 require_argument(FunctionCallInfo fcinfo, int argument, const char *name)
 {
@@ -404,6 +414,7 @@ place_table(Relation relation, bool reference, AttrNumber attnum, Oid type_id, O
 
 SHALE_FUNCTION(shale_distribute_table)
 {
+	require_superuser("shale.distribute_table()");
 	require_argument(fcinfo, 0, "table_name");
 	require_argument(fcinfo, 1, "column_name");
 	require_argument(fcinfo, 2, "shard_count");
@@ -482,6 +493,7 @@ SHALE_FUNCTION(shale_distribute_table)
 
 SHALE_FUNCTION(shale_make_reference_table)
 {
+	require_superuser("shale.make_reference_table()");
 	require_argument(fcinfo, 0, "table_name");
 	Oid table_id = PG_GETARG_OID(0);
 	Relation relation = table_open(table_id, AccessExclusiveLock);
@@ -505,6 +517,7 @@ SHALE_FUNCTION(shale_make_reference_table)
 
 SHALE_FUNCTION(shale_undistribute_table)
 {
+	require_superuser("shale.undistribute_table()");
 	require_argument(fcinfo, 0, "table_name");
 	Oid table_id = PG_GETARG_OID(0);
 	Relation relation = table_open(table_id, AccessExclusiveLock);

@@ -10,6 +10,7 @@ extern "C" {
 }
 
 #include "metadata/metadata_cache.h"
+#include "utils/catalog_access.h"
 #include "metadata/shard_names.h"
 #include "transaction/remote_transaction.h"
 
@@ -47,6 +48,7 @@ SHALE_FUNCTION(shale_drop_shards_of_dropped_table)
 			PQclear(result);
 	}
 
+	CatalogAccess access = begin_catalog_access();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "shale: SPI_connect failed");
 	if (SPI_execute(psprintf("DELETE FROM shale.distributed_table WHERE table_id = %u", table_id), false, 0) != SPI_OK_DELETE ||
@@ -55,5 +57,6 @@ SHALE_FUNCTION(shale_drop_shards_of_dropped_table)
 					false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "shale: could not remove catalog rows of dropped table %u", table_id);
 	SPI_finish();
+	end_catalog_access(access);
 	PG_RETURN_VOID();
 }

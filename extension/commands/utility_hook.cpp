@@ -18,6 +18,7 @@ extern "C" {
 
 #include "commands/copy_command.h"
 #include "commands/ddl_propagation.h"
+#include "commands/vacuum_propagation.h"
 #include "commands/utility_hook.h"
 #include "metadata/metadata_cache.h"
 
@@ -57,6 +58,20 @@ distributed_table_changed_by(Node *statement)
 			return distributed_table_named(((AlterObjectSchemaStmt *) statement)->relation);
 		case T_CreatePolicyStmt:
 			return distributed_table_named(((CreatePolicyStmt *) statement)->table);
+		case T_GrantStmt:
+		{
+			GrantStmt *grant = (GrantStmt *) statement;
+			if (grant->objtype != OBJECT_TABLE || grant->targtype != ACL_TARGET_OBJECT)
+				return InvalidOid;
+			ListCell *cell;
+			foreach (cell, grant->objects)
+			{
+				Oid table_id = distributed_table_named((RangeVar *) lfirst(cell));
+				if (OidIsValid(table_id))
+					return table_id;
+			}
+			return InvalidOid;
+		}
 		case T_TruncateStmt:
 		{
 			ListCell *cell;
@@ -134,6 +149,10 @@ shale_process_utility(PlannedStmt *planned, const char *query_string, bool read_
 	else
 		standard_ProcessUtility(planned, query_string, read_only_tree, context, parameters, query_environment,
 								destination, completion);
+
+	/* VACUUM / ANALYZE ran on the router's empty tables: now on their shards */
+	if (IsA(statement, VacuumStmt) && IsTransactionState() && any_distributed_table_exists())
+		propagate_vacuum((VacuumStmt *) statement);
 }
 
 void

@@ -23,6 +23,7 @@ extern "C" {
 
 #include "metadata/distribution_hash.h"
 #include "metadata/metadata_cache.h"
+#include "utils/catalog_access.h"
 
 static MemoryContext metadata_context = NULL;
 static HTAB *table_hash = NULL;
@@ -248,6 +249,7 @@ ensure_metadata_loaded(void)
 		groups = NULL;
 		node_count = group_count = 0;
 
+		CatalogAccess access = begin_catalog_access();
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "shale: SPI_connect failed");
 		metadata_loading = true;
@@ -263,6 +265,7 @@ ensure_metadata_loaded(void)
 		}
 		PG_END_TRY();
 		SPI_finish();
+		end_catalog_access(access);
 
 		metadata_valid = (counter_at_start == invalidation_counter);
 	}

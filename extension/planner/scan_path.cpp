@@ -16,6 +16,9 @@ extern "C" {
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
+#include "optimizer/cost.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "optimizer/pathnode.h"
@@ -227,6 +230,25 @@ set_partial_rows_pathlist(RelOptInfo *rel, RangeTblEntry *entry)
 }
 
 /*
+ * estimate_rows_from_shards sets the row estimate of a distributed table from
+ * the shards' total (which ANALYZE on the table records on the router); the
+ * router's own table is empty, so PostgreSQL's estimate would be near zero.
+ */
+static void
+estimate_rows_from_shards(PlannerInfo *root, RelOptInfo *rel, Oid table_id)
+{
+	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(table_id));
+	if (!HeapTupleIsValid(tuple))
+		return;
+	double shard_rows = ((Form_pg_class) GETSTRUCT(tuple))->reltuples;
+	ReleaseSysCache(tuple);
+	if (shard_rows <= 0)
+		return;
+	rel->tuples = shard_rows;
+	rel->rows = clamp_row_est(shard_rows * clauselist_selectivity(root, rel->baserestrictinfo, 0, JOIN_INNER, NULL));
+}
+
+/*
  * set_remote_pathlist replaces every path of a distributed or reference
  * table with the remote scan: the router's own copy of the table is an empty
  * shell and must never be read as if it were the data.
@@ -247,6 +269,7 @@ set_remote_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("distributed table \"%s\" cannot be read here", get_rel_name(entry->relid))));
 	const DistributedTable *table = distributed_table_lookup(entry->relid);
+	estimate_rows_from_shards(root, rel, entry->relid);
 	/* a round trip per group, then rows over the network */
 	replace_paths_with_remote_scan(rel, 100 + 5 * table->shard_count, cpu_tuple_cost * 10, NIL);
 }

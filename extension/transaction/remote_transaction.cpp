@@ -21,6 +21,7 @@ extern "C" {
 }
 
 #include "metadata/metadata_cache.h"
+#include "utils/catalog_access.h"
 #include "transaction/remote_transaction.h"
 
 /* Set when a rollback to a savepoint could not be carried to a worker (a
@@ -151,11 +152,13 @@ write_commit_record(const char *gid_base, List *group_ids)
 	appendStringInfoString(&sql, "}')");
 	/* pre-commit runs after the last statement's snapshot is gone */
 	PushActiveSnapshot(GetTransactionSnapshot());
+	CatalogAccess access = begin_catalog_access();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "shale: SPI_connect failed");
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "shale: could not write the commit record");
 	SPI_finish();
+	end_catalog_access(access);
 	PopActiveSnapshot();
 }
 
