@@ -56,26 +56,24 @@ vacuum_shards(const DistributedTable *table, const char *command, double *tuples
 	foreach (cell, group_ids)
 	{
 		int group_id = lfirst_int(cell);
-		StringInfoData shard_list;
+		/* the group's shards, as a list for the command and as an array for the size query */
+		StringInfoData shard_list, array;
 		initStringInfo(&shard_list);
+		initStringInfo(&array);
 		for (int s = 0; s < table->shard_count; s++)
 			for (int p = 0; p < table->shards[s].placement_count; p++)
 				if (table->shards[s].placement_group_ids[p] == group_id)
-					appendStringInfo(&shard_list, "%s%s", shard_list.len > 0 ? ", " : "",
-									 shard_qualified_name(table->table_id, table->shards[s].shard_id));
+				{
+					char *name = shard_qualified_name(table->table_id, table->shards[s].shard_id);
+					appendStringInfo(&shard_list, "%s%s", shard_list.len > 0 ? ", " : "", name);
+					appendStringInfo(&array, "%s%s", array.len > 0 ? ", " : "", quote_literal_cstr(name));
+				}
 		WorkerConnection *connection = worker_connection_for_group(group_id);
 		if (connection->in_transaction)
 			ereport(ERROR, (errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 							errmsg("VACUUM cannot run inside a transaction that used worker nodes")));
 		worker_connection_execute(connection, psprintf("%s%s", command, shard_list.data));
 		/* the sizes the workers now record for these shards */
-		StringInfoData array;
-		initStringInfo(&array);
-		for (int s = 0; s < table->shard_count; s++)
-			for (int p = 0; p < table->shards[s].placement_count; p++)
-				if (table->shards[s].placement_group_ids[p] == group_id)
-					appendStringInfo(&array, "%s%s", array.len > 0 ? ", " : "",
-									 quote_literal_cstr(shard_qualified_name(table->table_id, table->shards[s].shard_id)));
 		char *sizes = psprintf("SELECT coalesce(sum(greatest(reltuples, 0)), 0), coalesce(sum(relpages), 0) FROM pg_class "
 						 "WHERE oid = ANY (ARRAY[%s]::regclass[])",
 						 array.data);

@@ -52,6 +52,12 @@ TRUNCATE things;
 SELECT count(*) FROM things;
 INSERT INTO things (id, v) VALUES (1, 1);
 SELECT id, v, remark FROM things;
+-- ANALYZE runs on the shards and gives the router their row count
+INSERT INTO things (id, v) SELECT g, g FROM generate_series(2, 50) g;
+ANALYZE things;
+VACUUM things;
+SELECT reltuples FROM pg_class WHERE oid = 'things'::regclass;
+DELETE FROM things WHERE id > 1;
 -- a failed DDL leaves every shard as it was (one transaction)
 BEGIN;
 ALTER TABLE things ADD COLUMN temporary int;
