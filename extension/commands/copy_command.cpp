@@ -78,13 +78,13 @@ copy_into_distributed_table(CopyStmt *statement, const char *query_string)
 	{
 		CHECK_FOR_INTERRUPTS();
 		ResetPerTupleExprContext(estate);
+		/* the row's values live in per-row memory; the router keeps its own state elsewhere */
 		MemoryContext previous = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
 		bool have_row = NextCopyFrom(copy_state, econtext, values, nulls);
-		if (have_row)
-			shard_row_router_add(router, values, nulls);
 		MemoryContextSwitchTo(previous);
 		if (!have_row)
 			break;
+		shard_row_router_add(router, values, nulls);
 	}
 	error_context_stack = error_context.previous;
 

@@ -35,6 +35,7 @@ struct ShardRowRouter
 	StringInfoData *buffers;
 	List *pending;				/* connections whose last COPY result is unread */
 	MemoryContext row_context;
+	MemoryContext router_context; /* where the router's own state lives */
 	int guc_level;
 	uint64 row_count;
 	int64 buffered_bytes;
@@ -164,6 +165,7 @@ shard_row_router_create(Relation relation, const ShardDestination *destination)
 		initStringInfo(&router->buffers[s]);
 	}
 	router->row_context = AllocSetContextCreate(CurrentMemoryContext, "shale row routing", ALLOCSET_DEFAULT_SIZES);
+	router->router_context = CurrentMemoryContext;
 	return router;
 }
 
@@ -313,7 +315,10 @@ shard_row_router_add(ShardRowRouter *router, Datum *values, bool *nulls)
 	if (filled_up || (++router->rows_since_flush_check >= 256 && router->buffered_bytes >= copy_batch_bytes))
 	{
 		router->rows_since_flush_check = 0;
+		/* the list of COPYs in flight must outlive whatever memory the caller is in */
+		MemoryContext caller_context = MemoryContextSwitchTo(router->router_context);
 		flush_ready(router);
+		MemoryContextSwitchTo(caller_context);
 	}
 }
 

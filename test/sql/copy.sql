@@ -14,6 +14,12 @@ id,name,amount,created
 12,none,3,none
 \.
 SELECT * FROM loaded ORDER BY id;
+-- a load bigger than a batch: rows stream to the workers while the router reads on
+COPY (SELECT g, 'row ' || g, g % 100, DATE '2024-01-01' + g % 300 FROM generate_series(1000, 120000) g)
+    TO '/tmp/shale_regress_copy_big.csv' WITH (FORMAT csv);
+COPY loaded FROM '/tmp/shale_regress_copy_big.csv' WITH (FORMAT csv);
+SELECT count(*), sum(id), sum(amount) FROM loaded WHERE id >= 1000;
+DELETE FROM loaded WHERE id >= 1000;
 -- every row went to the shard its key hashes to
 SELECT count(*) FROM loaded WHERE shale.shard_for('loaded', id) IS NULL;
 -- a bad row fails the whole COPY, with its line number
