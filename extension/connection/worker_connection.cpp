@@ -287,9 +287,39 @@ void
 worker_connection_send(WorkerConnection *connection, const char *sql)
 {
 	connection->busy = true;
+	if (connection->pending_begin != NULL)
+	{
+		/* one round trip: BEGIN and the command as one simple query */
+		sql = psprintf("%s; %s", connection->pending_begin, sql);
+		connection->pending_begin = NULL;
+	}
 	if (!PQsendQuery(connection->pg_connection, sql))
 		raise_connection_error(connection, "sending a command");
 	flush_connection(connection);
+}
+
+/*
+ * begin_pipeline sends the pending BEGIN in pipeline mode, so the statement
+ * that follows goes out in the same round trip; end_pipeline closes it.
+ */
+static bool
+begin_pipeline(WorkerConnection *connection)
+{
+	if (connection->pending_begin == NULL)
+		return false;
+	if (!PQenterPipelineMode(connection->pg_connection) ||
+		!PQsendQueryParams(connection->pg_connection, connection->pending_begin, 0, NULL, NULL, NULL, NULL, 0))
+		raise_connection_error(connection, "starting a transaction");
+	connection->pending_begin = NULL;
+	connection->pipeline_queries = 1;
+	return true;
+}
+
+static void
+end_pipeline(WorkerConnection *connection)
+{
+	if (!PQpipelineSync(connection->pg_connection))
+		raise_connection_error(connection, "sending a statement");
 }
 
 void
@@ -297,9 +327,15 @@ worker_connection_send_with_parameters(WorkerConnection *connection, const char 
 									   const Oid *parameter_types, const char *const *parameter_values)
 {
 	connection->busy = true;
+	bool pipelined = begin_pipeline(connection);
 	if (!PQsendQueryParams(connection->pg_connection, sql, parameter_count, parameter_types, parameter_values, NULL,
 						   NULL, 0))
 		raise_connection_error(connection, "sending a statement");
+	if (pipelined)
+	{
+		connection->pipeline_queries++;
+		end_pipeline(connection);
+	}
 	flush_connection(connection);
 }
 
@@ -364,13 +400,15 @@ worker_connection_send_prepared(WorkerConnection *connection, const char *sql, i
 {
 	uint64 key = statement_key(sql, parameter_count, parameter_types);
 	PreparedStatement *statement = find_prepared(connection, key, sql, parameter_count, parameter_types);
+	if (statement == NULL && connection->prepared_count >= max_prepared_statements)
+	{
+		worker_connection_send_with_parameters(connection, sql, parameter_count, parameter_types, parameter_values);
+		return;
+	}
+	connection->busy = true;
+	bool pipelined = begin_pipeline(connection);
 	if (statement == NULL)
 	{
-		if (connection->prepared_count >= max_prepared_statements)
-		{
-			worker_connection_send_with_parameters(connection, sql, parameter_count, parameter_types, parameter_values);
-			return;
-		}
 		if (connection->prepared_statements == NULL)
 		{
 			HASHCTL control;
@@ -383,13 +421,22 @@ worker_connection_send_prepared(WorkerConnection *connection, const char *sql, i
 		}
 		char name[32];
 		snprintf(name, sizeof(name), "shale_%d", ++connection->prepared_count);
-		connection->busy = true;
 		if (!PQsendPrepare(connection->pg_connection, name, sql, parameter_count, parameter_types))
 			raise_connection_error(connection, "preparing a statement");
-		flush_connection(connection);
-		PGresult *result = worker_connection_receive(connection);
-		if (result != NULL)
-			PQclear(result);
+		if (pipelined)
+		{
+			/* the prepare rides in the pipeline; if it fails, receive forgets it */
+			connection->pipeline_queries++;
+			connection->pipeline_prepare_key = key;
+		}
+		else
+		{
+			flush_connection(connection);
+			PGresult *result = worker_connection_receive(connection);
+			if (result != NULL)
+				PQclear(result);
+			connection->busy = true;
+		}
 		bool found;
 		statement = (PreparedStatement *) hash_search(connection->prepared_statements, &key, HASH_ENTER, &found);
 		if (found)
@@ -401,9 +448,13 @@ worker_connection_send_prepared(WorkerConnection *connection, const char *sql, i
 		memcpy(statement->parameter_types, parameter_types, sizeof(Oid) * parameter_count);
 		strlcpy(statement->name, name, sizeof(statement->name));
 	}
-	connection->busy = true;
 	if (!PQsendQueryPrepared(connection->pg_connection, statement->name, parameter_count, parameter_values, NULL, NULL, 0))
 		raise_connection_error(connection, "sending a statement");
+	if (pipelined)
+	{
+		connection->pipeline_queries++;
+		end_pipeline(connection);
+	}
 	flush_connection(connection);
 }
 
@@ -525,9 +576,70 @@ raise_remote_error(WorkerConnection *connection, PGresult *result)
 					errcontext("on worker node %s", node_name)));
 }
 
+/*
+ * receive_pipeline reads the results of a pipeline (BEGIN, maybe a prepare,
+ * the statement, the sync point) and leaves pipeline mode; it returns the
+ * statement's result, or raises the first error.
+ */
+static PGresult *
+receive_pipeline(WorkerConnection *connection)
+{
+	PGresult *last_result = NULL;
+	PGresult *error_result = NULL;
+	int queries = connection->pipeline_queries;
+	for (int query = 0; query <= queries; query++)
+	{
+		for (;;)
+		{
+			wait_for_result(connection);
+			PGresult *result = PQgetResult(connection->pg_connection);
+			if (result == NULL)
+			{
+				if (PQstatus(connection->pg_connection) == CONNECTION_BAD)
+					raise_connection_error(connection, "running a command");
+				break;
+			}
+			ExecStatusType status = PQresultStatus(result);
+			if (status == PGRES_PIPELINE_SYNC)
+			{
+				PQclear(result);
+				query = queries; /* the sync point ends the pipeline */
+				break;
+			}
+			if ((status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) && error_result == NULL)
+				error_result = result;
+			else if (query == queries - 1 && status != PGRES_PIPELINE_ABORTED && status != PGRES_FATAL_ERROR)
+			{
+				if (last_result != NULL)
+					PQclear(last_result);
+				last_result = result;
+			}
+			else
+				PQclear(result);
+		}
+	}
+	(void) PQexitPipelineMode(connection->pg_connection);
+	connection->pipeline_queries = 0;
+	connection->busy = false;
+	if (error_result != NULL)
+	{
+		/* a statement prepared in the failed pipeline may not exist on the worker */
+		if (connection->pipeline_prepare_key != 0 && connection->prepared_statements != NULL)
+			hash_search(connection->prepared_statements, &connection->pipeline_prepare_key, HASH_REMOVE, NULL);
+		connection->pipeline_prepare_key = 0;
+		if (last_result != NULL)
+			PQclear(last_result);
+		raise_remote_error(connection, error_result);
+	}
+	connection->pipeline_prepare_key = 0;
+	return last_result;
+}
+
 PGresult *
 worker_connection_receive(WorkerConnection *connection)
 {
+	if (connection->pipeline_queries > 0)
+		return receive_pipeline(connection);
 	PGresult *last_result = NULL;
 	PGresult *error_result = NULL;
 	for (;;)
@@ -538,7 +650,11 @@ worker_connection_receive(WorkerConnection *connection)
 			break;
 		ExecStatusType status = PQresultStatus(result);
 		if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT)
+		{
+			if (last_result != NULL)
+				PQclear(last_result); /* a BEGIN sent along */
 			return result; /* the caller streams the data, the command stays busy */
+		}
 		if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR)
 		{
 			if (error_result == NULL)

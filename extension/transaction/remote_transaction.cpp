@@ -105,7 +105,8 @@ remote_transaction_connection(int group_id, bool will_write)
 	WorkerConnection *connection = worker_connection_for_group(group_id);
 	if (!connection->in_transaction)
 	{
-		worker_connection_execute(connection, remote_begin_command());
+		/* sent with the first command on the connection: one round trip less */
+		connection->pending_begin = remote_begin_command();
 		connection->in_transaction = true;
 		joined_group_count++;
 	}
@@ -258,6 +259,12 @@ abort_remote_side(void)
 	while (connection != NULL)
 	{
 		WorkerConnection *next = connection->next;
+		/* settings SET inside the rolled-back transaction are undone on the worker: send them again */
+		if (connection->in_transaction && connection->time_zone != NULL)
+		{
+			pfree(connection->time_zone);
+			connection->time_zone = NULL;
+		}
 		if (connection->busy || PQstatus(connection->pg_connection) != CONNECTION_OK)
 			worker_connection_discard(connection);
 		else if (connection->in_transaction)
@@ -284,6 +291,7 @@ forget_savepoints(void)
 {
 	for (WorkerConnection *connection = worker_connections_all(); connection; connection = connection->next)
 	{
+		connection->pending_begin = NULL;
 		list_free(connection->savepoints);
 		connection->savepoints = NIL;
 	}
