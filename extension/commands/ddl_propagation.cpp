@@ -683,6 +683,8 @@ propagate_ddl(Oid table_id, PlannedStmt *planned, const char *query_string, bool
 			{
 				run_locally(planned, query_string, read_only_tree, context, parameters, environment, destination,
 							completion, next_hook);
+				/* cached shard names carry the old name: every backend drops them */
+				invalidate_metadata_everywhere();
 				/* the shards still carry the old name */
 				for (int s = 0; s < table->shard_count; s++)
 				{

@@ -236,8 +236,15 @@ worker_connection_for_group(int group_id)
 		 * restart): reading what is pending notices that, so the statement
 		 * opens a new connection instead of failing.
 		 */
+		/*
+		 * Used less than 100 ms ago: no worker restarts that fast, and the hot
+		 * path saves a system call per statement.
+		 */
+		TimestampTz now = GetCurrentStatementStartTimestamp();
+		bool recently_used = now - connection->last_used_at < 100 * 1000;
+		connection->last_used_at = now;
 		bool healthy = PQstatus(connection->pg_connection) == CONNECTION_OK &&
-					   (connection->busy || connection->in_transaction ||
+					   (connection->busy || connection->in_transaction || recently_used ||
 						idle_connection_is_alive(connection->pg_connection));
 		if (same_node && healthy)
 			return connection;
@@ -257,6 +264,7 @@ worker_connection_for_group(int group_id)
 	connection->host = MemoryContextStrdup(TopMemoryContext, node->host);
 	connection->port = node->port;
 	connection->pg_connection = pg_connection;
+	connection->last_used_at = GetCurrentStatementStartTimestamp();
 	connection->next = connections;
 	connections = connection;
 	return connection;
@@ -345,19 +353,23 @@ worker_connection_prepare_statement(WorkerConnection *connection)
 	/*
 	 * Settings whose value changes what a worker computes or how long it
 	 * waits: TimeZone (date_trunc on timestamptz, …) and lock_timeout (a
-	 * worker waiting on a row lock). One SET carries every change; nothing is
-	 * sent while they stay the same.
+	 * worker waiting on a row lock). Compared as "zone|timeout"; one SET
+	 * carries every change, nothing is sent while they stay the same.
 	 */
 	const char *time_zone = GetConfigOption("TimeZone", false, false);
 	const char *lock_timeout = GetConfigOption("lock_timeout", false, false);
-	char *wanted = psprintf("SET TimeZone TO %s; SET lock_timeout TO %s", quote_literal_cstr(time_zone ? time_zone : "UTC"),
-							quote_literal_cstr(lock_timeout ? lock_timeout : "0"));
-	if (connection->time_zone != NULL && strcmp(connection->time_zone, wanted) == 0)
+	time_zone = time_zone ? time_zone : "UTC";
+	lock_timeout = lock_timeout ? lock_timeout : "0";
+	size_t zone_length = strlen(time_zone);
+	const char *synced = connection->time_zone;
+	if (synced != NULL && strncmp(synced, time_zone, zone_length) == 0 && synced[zone_length] == '|' &&
+		strcmp(synced + zone_length + 1, lock_timeout) == 0)
 		return;
-	worker_connection_execute(connection, wanted);
+	worker_connection_execute(connection, psprintf("SET TimeZone TO %s; SET lock_timeout TO %s",
+												   quote_literal_cstr(time_zone), quote_literal_cstr(lock_timeout)));
 	if (connection->time_zone != NULL)
 		pfree(connection->time_zone);
-	connection->time_zone = MemoryContextStrdup(TopMemoryContext, wanted);
+	connection->time_zone = MemoryContextStrdup(TopMemoryContext, psprintf("%s|%s", time_zone, lock_timeout));
 }
 
 /* Statements prepared on one worker session, by a hash of text and parameter types. */

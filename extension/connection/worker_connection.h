@@ -24,10 +24,11 @@ typedef struct WorkerConnection
 	bool prepared;			  /* PREPARE TRANSACTION done in this transaction */
 	bool finishing;			  /* COMMIT / ROLLBACK PREPARED sent, result not read */
 	List *savepoints;		  /* subtransactions with a remote savepoint, oldest first (in TopMemoryContext) */
+	TimestampTz last_used_at; /* statement start time of its last use */
 	const char *pending_begin; /* BEGIN to send with the next command (saves a round trip), or NULL */
 	int pipeline_queries;	  /* queries sent in pipeline mode, whose results are not read yet */
 	uint64 pipeline_prepare_key; /* a statement prepared in that pipeline (forgotten if it fails) */
-	char *time_zone;		  /* the SET of synced settings last sent to the worker session, or NULL */
+	char *time_zone;		  /* synced settings last sent to the worker session ("zone|lock timeout"), or NULL */
 	struct HTAB *prepared_statements; /* statements prepared on this session, by text */
 	struct WaitEventSet *read_events; /* latch + this socket, kept for the connection's life */
 	int prepared_count;

@@ -23,6 +23,7 @@ extern "C" {
 
 #include "metadata/distribution_hash.h"
 #include "metadata/metadata_cache.h"
+#include "metadata/shard_names.h"
 #include "utils/catalog_access.h"
 
 static MemoryContext metadata_context = NULL;
@@ -353,4 +354,21 @@ SHALE_FUNCTION(shale_invalidate_metadata_cache)
 	if (OidIsValid(relid))
 		CacheInvalidateRelcacheByRelid(relid);
 	return PointerGetDatum(NULL);
+}
+
+const char *
+shard_entry_name(const DistributedTable *table, const ShardEntry *shard)
+{
+	if (shard->qualified_name == NULL)
+		((ShardEntry *) shard)->qualified_name =
+			MemoryContextStrdup(metadata_context, shard_qualified_name(table->table_id, shard->shard_id));
+	return shard->qualified_name;
+}
+
+void
+invalidate_metadata_everywhere(void)
+{
+	Oid relid = metadata_invalidation_relid();
+	if (OidIsValid(relid))
+		CacheInvalidateRelcacheByRelid(relid);
 }

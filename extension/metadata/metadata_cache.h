@@ -18,6 +18,7 @@ typedef struct ShardEntry
 	int64 hash_max;
 	int placement_count;
 	int *placement_group_ids;
+	char *qualified_name; /* "schema"."table_<id>", filled on first use */
 } ShardEntry;
 
 typedef enum TableKind
@@ -84,6 +85,12 @@ const NodeEntry *all_nodes(int *count);
 
 /* The shard of table holding the given hash, or NULL. */
 const ShardEntry *shard_for_hash(const DistributedTable *table, int64 hash);
+
+/* The shard's quoted, qualified name, kept in the cache after the first call. */
+const char *shard_entry_name(const DistributedTable *table, const ShardEntry *shard);
+
+/* Drops every backend's cached metadata (after a change the catalog tables do not show, like a rename). */
+void invalidate_metadata_everywhere(void);
 
 /* The oid of the catalog table shale.distributed_table; invalidations are keyed on it. */
 Oid metadata_invalidation_relid(void);

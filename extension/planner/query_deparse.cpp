@@ -154,7 +154,7 @@ shard_query_for_hash(List *template_list, int64 hash)
 							errhint("Run the statement again.")));
 		const ShardEntry *shard = table->kind == TABLE_KIND_REFERENCE ? &table->shards[0] : shard_for_hash(table, hash);
 		appendBinaryStringInfo(&sql, text + position, offset - position);
-		appendStringInfoString(&sql, shard_qualified_name(table_id, shard->shard_id));
+		appendStringInfoString(&sql, shard_entry_name(table, shard));
 		position = offset + list_nth_int(lengths, i);
 	}
 	appendStringInfoString(&sql, text + position);
