@@ -108,7 +108,7 @@ copy_out_as_query(CopyStmt *statement)
 		for (int i = 0; i < descriptor->natts; i++)
 		{
 			Form_pg_attribute attribute = TupleDescAttr(descriptor, i);
-			if (!attribute->attisdropped && attribute->attgenerated == '\0')
+			if (column_is_copied(attribute))
 				columns = lappend(columns, makeString(pstrdup(NameStr(attribute->attname))));
 		}
 	}

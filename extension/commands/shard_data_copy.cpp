@@ -24,11 +24,6 @@ extern "C" {
 #include "metadata/shard_names.h"
 #include "transaction/remote_transaction.h"
 
-static bool
-column_is_copied(Form_pg_attribute attribute)
-{
-	return !attribute->attisdropped && attribute->attgenerated == '\0';
-}
 
 /* Sets the canonical text formats for this transaction level; undo with AtEOXact_GUC. */
 static int

@@ -42,7 +42,7 @@ struct ShardRowRouter
 	int rows_since_flush_check;
 };
 
-static bool
+bool
 column_is_copied(Form_pg_attribute attribute)
 {
 	return !attribute->attisdropped && attribute->attgenerated == '\0';

@@ -39,6 +39,9 @@ void shard_row_router_add(ShardRowRouter *router, Datum *values, bool *nulls);
 /* Sends what is left, waits for every worker, and returns the number of rows. */
 uint64 shard_row_router_finish(ShardRowRouter *router);
 
+/* Whether COPY moves a column: every column but dropped and generated ones (the worker computes those). */
+bool column_is_copied(Form_pg_attribute attribute);
+
 /* The COPY column list "(a, b, …)" of a table: every column but generated ones. */
 char *copy_column_list(Relation relation);
 

@@ -281,26 +281,12 @@ run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *chil
 	bool reference = table->kind == TABLE_KIND_REFERENCE;
 
 	/* the statement's own parameters, for ON CONFLICT and RETURNING clauses */
-	ParamListInfo parameters = node->ss.ps.state->es_param_list_info;
-	run.statement_parameters = (const char **) palloc0(sizeof(char *) * (run.parameter_offset + 1));
-	run.statement_parameter_types = (Oid *) palloc0(sizeof(Oid) * (run.parameter_offset + 1));
-	for (int i = 0; i < run.parameter_offset; i++)
-	{
-		if (parameters == NULL || i >= parameters->numParams)
-			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_PARAMETER), errmsg("there is no parameter $%d", i + 1)));
-		ParamExternData workspace;
-		ParamExternData *parameter = parameters->paramFetch != NULL
-										 ? parameters->paramFetch(parameters, i + 1, false, &workspace)
-										 : &parameters->params[i];
-		run.statement_parameter_types[i] = parameter->ptype < FirstNormalObjectId ? parameter->ptype : InvalidOid;
-		if (!parameter->isnull && OidIsValid(parameter->ptype))
-		{
-			Oid output_function;
-			bool is_varlena;
-			getTypeOutputInfo(parameter->ptype, &output_function, &is_varlena);
-			run.statement_parameters[i] = OidOutputFunctionCall(output_function, parameter->value);
-		}
-	}
+	int statement_parameter_count;
+	parameters_as_text(node->ss.ps.state->es_param_list_info, &statement_parameter_count,
+					   &run.statement_parameter_types, &run.statement_parameters);
+	if (statement_parameter_count < run.parameter_offset)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_PARAMETER),
+						errmsg("there is no parameter $%d", statement_parameter_count + 1)));
 
 	/* output functions of the child's columns */
 	TupleDesc child_descriptor = ExecGetResultType(child);

@@ -113,7 +113,7 @@ is_remote_scan(Plan *plan)
 /* Parameters ------------------------------------------------------------- */
 
 /* The statement's parameters in text form, as libpq sends them. */
-static void
+void
 parameters_as_text(ParamListInfo parameters, int *count, Oid **types, const char ***values)
 {
 	*count = parameters != NULL ? parameters->numParams : 0;

@@ -59,6 +59,12 @@ CustomScan *make_remote_scan(const RemotePlan *plan);
 /* Reads the plan back from a CustomScan's custom_private. */
 RemotePlan remote_plan_from(const CustomScan *scan);
 
+/*
+ * The statement's parameters ($1 …) in text form, with the types workers
+ * also know (others 0, left to the worker to infer).
+ */
+void parameters_as_text(ParamListInfo parameters, int *count, Oid **types, const char ***values);
+
 /* Whether a plan node is one of ours. */
 bool is_remote_scan(Plan *plan);
 

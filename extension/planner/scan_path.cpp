@@ -268,6 +268,10 @@ set_remote_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry
 	if (rel->reloptkind != RELOPT_BASEREL)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("distributed table \"%s\" cannot be read here", get_rel_name(entry->relid))));
+	if (entry->tablesample != NULL)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("TABLESAMPLE is not supported on distributed table \"%s\"", get_rel_name(entry->relid)),
+						errhint("Sample with a filter instead, e.g. WHERE random() < 0.1.")));
 	const DistributedTable *table = distributed_table_lookup(entry->relid);
 	estimate_rows_from_shards(root, rel, entry->relid);
 	/* a round trip per group, then rows over the network */

@@ -41,6 +41,7 @@ ALTER TABLE app.accounts SET SCHEMA public;
 CLUSTER app.accounts USING accounts_pkey;
 CREATE TRIGGER t BEFORE UPDATE ON app.accounts FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
 ALTER TABLE app.accounts ALTER COLUMN payload SET STORAGE external;
+SELECT count(*) FROM app.accounts TABLESAMPLE BERNOULLI (10);
 
 -- hashing is the type's extended hash with seed 0
 SELECT shale.hash_value(42::bigint) = hashint8extended(42, 0) AS bigint_hash,
