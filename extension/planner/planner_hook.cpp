@@ -68,7 +68,7 @@ depend_on_catalog(PlannedStmt *planned, List *table_ids)
 }
 
 /*
- * finish_remote_plan sets the output of a top-level remote scan: its scan
+ * set_remote_output sets the output of a top-level remote scan: its scan
  * tuple is the list of output expressions (types only; the rows come from the
  * worker) and its target list reads that tuple column by column.
  */
@@ -329,7 +329,7 @@ plan_insert(Query *query, const char *query_string, int cursor_options, ParamLis
 
 /* Refuses what remote scans cannot do in PostgreSQL's own plans. */
 static void
-check_multi_shard_select(Query *query, List *table_ids)
+check_multi_shard_select(Query *query)
 {
 	if (query->rowMarks != NIL)
 	{
@@ -343,7 +343,6 @@ check_multi_shard_select(Query *query, List *table_ids)
 					   "Lock rows of one shard at a time: add a condition on the distribution column.");
 		}
 	}
-	(void) table_ids;
 }
 
 static PlannedStmt *
@@ -367,7 +366,7 @@ shale_planner(Query *query, const char *query_string, int cursor_options, ParamL
 				ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 								errmsg("data-modifying WITH clauses on distributed tables are supported only on one shard"),
 								errhint("Pin every distributed table to one shard with a condition on its distribution column.")));
-			check_multi_shard_select(query, table_ids);
+			check_multi_shard_select(query);
 			/* aggregation over one table: its first step runs on the workers */
 			PlannedStmt *planned = NULL;
 			PG_TRY();
