@@ -176,6 +176,23 @@ current_shard_names(const DistributedTable *table)
 	return names;
 }
 
+/*
+ * splice_at prepares the user's statement to be sent to each shard, with the
+ * shard's name where the parser located the table name (taken now, before
+ * the command runs and perhaps renames the table).
+ */
+static SplicedStatement
+splice_at(PlannedStmt *planned, const char *query_string, RangeVar *table_reference, const DistributedTable *table)
+{
+	SplicedStatement spliced;
+	int start;
+	spliced.text = statement_text(planned, query_string, &start);
+	spliced.name_offset = table_reference->location - start;
+	spliced.name_length = qualified_name_length(spliced.text + spliced.name_offset);
+	spliced.shard_names = current_shard_names(table);
+	return spliced;
+}
+
 /* Copies the cache entry's shards: running the command locally may invalidate the cache. */
 static DistributedTable *
 snapshot_of(Oid table_id)
@@ -633,12 +650,7 @@ propagate_ddl(Oid table_id, PlannedStmt *planned, const char *query_string, bool
 		{
 			AlterTableStmt *alter = (AlterTableStmt *) statement;
 			AlterPlan plan = plan_alter_table(alter, table, table_name);
-			SplicedStatement spliced;
-			int start;
-			spliced.text = statement_text(planned, query_string, &start);
-			spliced.name_offset = alter->relation->location - start;
-			spliced.name_length = qualified_name_length(spliced.text + spliced.name_offset);
-			spliced.shard_names = current_shard_names(table);
+			SplicedStatement spliced = splice_at(planned, query_string, alter->relation, table);
 			ListCell *cell;
 			foreach (cell, plan.dropped_index_constraints)
 			{
@@ -699,12 +711,7 @@ propagate_ddl(Oid table_id, PlannedStmt *planned, const char *query_string, bool
 			else if (rename->renameType == OBJECT_COLUMN)
 			{
 				/* renaming the distribution column is fine: the catalog keeps its number */
-				SplicedStatement spliced;
-				int start;
-				spliced.text = statement_text(planned, query_string, &start);
-				spliced.name_offset = rename->relation->location - start;
-				spliced.name_length = qualified_name_length(spliced.text + spliced.name_offset);
-				spliced.shard_names = current_shard_names(table);
+				SplicedStatement spliced = splice_at(planned, query_string, rename->relation, table);
 				run_locally(planned, query_string, read_only_tree, context, parameters, environment, destination,
 							completion, next_hook);
 				groups = commands_for_every_placement(table, spliced_for_shard, &spliced);
@@ -796,12 +803,7 @@ propagate_ddl(Oid table_id, PlannedStmt *planned, const char *query_string, bool
 				refuse_ddl(grant->is_grant ? "GRANT on several tables at once" : "REVOKE on several tables at once",
 						   table_name, "Grant or revoke on one distributed table at a time.");
 			RangeVar *object = (RangeVar *) linitial(grant->objects);
-			SplicedStatement spliced;
-			int start;
-			spliced.text = statement_text(planned, query_string, &start);
-			spliced.name_offset = object->location - start;
-			spliced.name_length = qualified_name_length(spliced.text + spliced.name_offset);
-			spliced.shard_names = current_shard_names(table);
+			SplicedStatement spliced = splice_at(planned, query_string, object, table);
 			run_locally(planned, query_string, read_only_tree, context, parameters, environment, destination,
 						completion, next_hook);
 			/* the roles must exist on the workers too (shale does not create roles there) */

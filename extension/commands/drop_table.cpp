@@ -24,10 +24,7 @@ SHALE_FUNCTION(shale_drop_shards_of_dropped_table)
 		PG_RETURN_VOID();
 
 	/* one DROP per group, groups in parallel */
-	List *group_ids = NIL;
-	for (int s = 0; s < table->shard_count; s++)
-		for (int p = 0; p < table->shards[s].placement_count; p++)
-			group_ids = list_append_unique_int(group_ids, table->shards[s].placement_group_ids[p]);
+	List *group_ids = table_group_ids(table);
 	ListCell *cell;
 	foreach (cell, group_ids)
 	{

@@ -47,10 +47,7 @@ option_list(VacuumStmt *statement)
 static void
 vacuum_shards(const DistributedTable *table, const char *command, double *tuples, double *pages)
 {
-	List *group_ids = NIL;
-	for (int s = 0; s < table->shard_count; s++)
-		for (int p = 0; p < table->shards[s].placement_count; p++)
-			group_ids = list_append_unique_int(group_ids, table->shards[s].placement_group_ids[p]);
+	List *group_ids = table_group_ids(table);
 	*tuples = *pages = 0;
 	ListCell *cell;
 	foreach (cell, group_ids)

@@ -372,3 +372,13 @@ invalidate_metadata_everywhere(void)
 	if (OidIsValid(relid))
 		CacheInvalidateRelcacheByRelid(relid);
 }
+
+List *
+table_group_ids(const DistributedTable *table)
+{
+	List *group_ids = NIL;
+	for (int s = 0; s < table->shard_count; s++)
+		for (int p = 0; p < table->shards[s].placement_count; p++)
+			group_ids = list_append_unique_int(group_ids, table->shards[s].placement_group_ids[p]);
+	return group_ids;
+}

@@ -86,6 +86,9 @@ const NodeEntry *all_nodes(int *count);
 /* The shard of table holding the given hash, or NULL. */
 const ShardEntry *shard_for_hash(const DistributedTable *table, int64 hash);
 
+/* The worker groups that hold any placement of the table (an IntList, each once). */
+List *table_group_ids(const DistributedTable *table);
+
 /* The shard's quoted, qualified name, kept in the cache after the first call. */
 const char *shard_entry_name(const DistributedTable *table, const ShardEntry *shard);
 

@@ -123,3 +123,9 @@ with_test_cluster() {
   trap 'cluster_stop; rm -rf "$work"' EXIT
   cluster_start "$work/cluster" "$@"
 }
+
+# key_on_group TABLE GROUP: the smallest key from 1 to 50 whose shard of TABLE lives on GROUP.
+key_on_group() {
+  router_sql "SELECT min(k) FROM generate_series(1, 50) k JOIN shale.placement p
+              ON p.shard_id = shale.shard_for('$1', k) WHERE p.group_id = $2"
+}

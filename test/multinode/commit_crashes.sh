@@ -15,12 +15,8 @@ group2_port=$(node_port group2)
 router_sql "CREATE TABLE pairs (id bigint PRIMARY KEY, v int);
             INSERT INTO pairs SELECT g, 0 FROM generate_series(1, 50) g;
             SELECT shale.distribute_table('pairs', 'id', 8);" >/dev/null
-key_on_group() {
-  router_sql "SELECT min(k) FROM generate_series(1, 50) k JOIN shale.placement p
-              ON p.shard_id = shale.shard_for('pairs', k) WHERE p.group_id = $1"
-}
-first=$(key_on_group 1)
-second=$(key_on_group 2)
+first=$(key_on_group pairs 1)
+second=$(key_on_group pairs 2)
 
 prepared_count() {
   echo $(( $(port_sql "$group1_port" "SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'shale\_%'" 2>/dev/null || echo 0) \

@@ -11,12 +11,8 @@ with_test_cluster deadlock --workers 2 --replicas 0
 router_sql "CREATE TABLE pairs (id bigint PRIMARY KEY, v int);
             INSERT INTO pairs SELECT g, 0 FROM generate_series(1, 50) g;
             SELECT shale.distribute_table('pairs', 'id', 8);" >/dev/null
-key_on_group() {
-  router_sql "SELECT min(k) FROM generate_series(1, 50) k JOIN shale.placement p
-              ON p.shard_id = shale.shard_for('pairs', k) WHERE p.group_id = $1"
-}
-first=$(key_on_group 1)
-second=$(key_on_group 2)
+first=$(key_on_group pairs 1)
+second=$(key_on_group pairs 2)
 
 transfer() { # transfer FROM TO OUTPUT: locks FROM, waits, then locks TO
   psql "postgresql://postgres@127.0.0.1:$ROUTER_PORT/postgres" -X -q -v ON_ERROR_STOP=1 -v VERBOSITY=verbose \
