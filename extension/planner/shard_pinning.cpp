@@ -84,6 +84,28 @@ strip_relabel(Node *node)
 	return node;
 }
 
+/*
+ * binary_operation returns a two-argument operator clause with its operands
+ * (relabelings stripped, a Var first when there is one), or NULL for any
+ * other clause.
+ */
+static OpExpr *
+binary_operation(Node *clause, Node **left, Node **right)
+{
+	if (!IsA(clause, OpExpr) || list_length(((OpExpr *) clause)->args) != 2)
+		return NULL;
+	OpExpr *operation = (OpExpr *) clause;
+	*left = strip_relabel((Node *) linitial(operation->args));
+	*right = strip_relabel((Node *) lsecond(operation->args));
+	if (!IsA(*left, Var))
+	{
+		Node *swap = *left;
+		*left = *right;
+		*right = swap;
+	}
+	return operation;
+}
+
 /* Whether a value expression fixes a value: a non-null Const or an external Param. */
 static bool
 is_pin_value(Node *node)
@@ -259,19 +281,9 @@ analyse_query(Query *query, PinSearch *search)
 	ListCell *cell;
 	foreach (cell, conjuncts)
 	{
-		Node *clause = (Node *) lfirst(cell);
-		if (!IsA(clause, OpExpr) || list_length(((OpExpr *) clause)->args) != 2)
-			continue;
-		OpExpr *operation = (OpExpr *) clause;
-		Node *left = strip_relabel((Node *) linitial(operation->args));
-		Node *right = strip_relabel((Node *) lsecond(operation->args));
-		if (!IsA(left, Var))
-		{
-			Node *swap = left;
-			left = right;
-			right = swap;
-		}
-		if (!IsA(left, Var) || ((Var *) left)->varlevelsup != 0)
+		Node *left, *right;
+		OpExpr *operation = binary_operation((Node *) lfirst(cell), &left, &right);
+		if (operation == NULL || !IsA(left, Var) || ((Var *) left)->varlevelsup != 0)
 			continue;
 		Var *var = (Var *) left;
 		if (var->varno < 1 || (int) var->varno > table_count || tables[var->varno - 1] == NULL ||
@@ -397,17 +409,10 @@ prune_shards(const DistributedTable *table, Index relid, List *clauses, ParamLis
 	foreach (cell, clauses)
 	{
 		Node *clause = (Node *) lfirst(cell);
-		if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2)
+		Node *left, *right;
+		OpExpr *operation = binary_operation(clause, &left, &right);
+		if (operation != NULL)
 		{
-			OpExpr *operation = (OpExpr *) clause;
-			Node *left = strip_relabel((Node *) linitial(operation->args));
-			Node *right = strip_relabel((Node *) lsecond(operation->args));
-			if (!IsA(left, Var))
-			{
-				Node *swap = left;
-				left = right;
-				right = swap;
-			}
 			if (!IsA(left, Var) || ((Var *) left)->varno != (int) relid || ((Var *) left)->varattno != table->distribution_attnum ||
 				!op_in_opfamily(operation->opno, family))
 				continue;
@@ -620,12 +625,9 @@ colocation_query(Query *query, ColocationSearch *search)
 				((ColocatedVar *) list_nth(search->vars, b))->parent = a;
 			continue;
 		}
-		if (!IsA(clause, OpExpr) || list_length(((OpExpr *) clause)->args) != 2)
-			continue;
-		OpExpr *operation = (OpExpr *) clause;
-		Node *left = strip_relabel((Node *) linitial(operation->args));
-		Node *right = strip_relabel((Node *) lsecond(operation->args));
-		if (!IsA(left, Var) || !IsA(right, Var))
+		Node *left, *right;
+		OpExpr *operation = binary_operation(clause, &left, &right);
+		if (operation == NULL || !IsA(left, Var) || !IsA(right, Var))
 			continue;
 		const DistributedTable *left_table = table_of_var(colocation_queries, (Var *) left);
 		const DistributedTable *right_table = table_of_var(colocation_queries, (Var *) right);
