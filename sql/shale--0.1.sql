@@ -110,6 +110,21 @@ CREATE TABLE shale.commit_record (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- The last health check of each node by shaled. Kept apart from shale.node on
+-- purpose: it changes every second, and shale.node changes invalidate every
+-- backend's metadata cache.
+CREATE TABLE shale.node_health (
+    node_id          int PRIMARY KEY REFERENCES shale.node (node_id) ON DELETE CASCADE,
+    checked_at       timestamptz NOT NULL,
+    reachable        boolean NOT NULL,
+    in_recovery      boolean,           -- pg_is_in_recovery(); NULL when unreachable
+    timeline         int,               -- current timeline of the node
+    wal_lsn          pg_lsn,            -- primary: pg_current_wal_lsn(); replica: last replayed
+    lag_bytes        bigint,            -- replica: bytes behind its primary's current LSN
+    check_latency_ms double precision,  -- round trip of the check
+    error            text               -- why the last check failed
+);
+
 CREATE TABLE shale.event (
     event_id    bigserial PRIMARY KEY,
     happened_at timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -465,7 +480,7 @@ REVOKE ALL ON FUNCTION shale.cancel_for_deadlock(int) FROM PUBLIC;
 GRANT USAGE ON SCHEMA shale TO PUBLIC;
 GRANT SELECT ON shale.nodes, shale.tables, shale.shards, shale.node, shale.node_group,
                 shale.colocation_group, shale.distributed_table, shale.shard, shale.placement,
-                shale.event, shale.operation TO PUBLIC;
+                shale.event, shale.operation, shale.node_health TO PUBLIC;
 REVOKE ALL ON FUNCTION shale.add_node(text, int, int, text), shale.remove_node(int),
                        shale.set_node_state(int, text), shale.recover_prepared_transactions()
     FROM PUBLIC;
