@@ -342,6 +342,53 @@ BEGIN
 END
 $$;
 
+-- record_event writes one event (failover steps: suspected, fenced, promoted,
+-- degraded, rejoined, rejoin_failed, switchover) with the time it happened.
+CREATE FUNCTION shale.record_event(kind text, node_id int, group_id int, detail text) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO shale.event (kind, node_id, group_id, detail) VALUES (kind, node_id, group_id, detail)
+$$;
+
+-- fence_group marks a worker group unavailable for writes while shaled replaces
+-- its primary; switch_primary makes it active again.
+CREATE FUNCTION shale.fence_group(group_id int, detail text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE shale.node_group g SET state = 'fenced' WHERE g.group_id = fence_group.group_id AND g.state <> 'fenced';
+    INSERT INTO shale.event (kind, node_id, group_id, detail)
+    SELECT 'fenced', n.node_id, n.group_id, detail
+    FROM shale.node n WHERE n.group_id = fence_group.group_id AND n.role = 'primary';
+END
+$$;
+
+-- switch_primary makes new_primary the primary of its group in one transaction:
+-- the old primary becomes a replica marked down (out of service until shaled
+-- rejoins it), the group becomes active, and a 'promoted' event is written.
+-- Calling it again for a node that already is the primary changes nothing.
+CREATE FUNCTION shale.switch_primary(new_primary int, detail text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    promoted shale.node;
+BEGIN
+    SELECT * INTO promoted FROM shale.node n WHERE n.node_id = new_primary FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'node % does not exist', new_primary
+            USING ERRCODE = 'undefined_object', HINT = 'See SELECT * FROM shale.nodes.';
+    END IF;
+    IF promoted.role = 'primary' THEN
+        UPDATE shale.node_group g SET state = 'active' WHERE g.group_id = promoted.group_id AND g.state = 'fenced';
+        RETURN;
+    END IF;
+    UPDATE shale.node n SET role = 'replica', state = 'down', state_changed_at = now()
+    WHERE n.group_id = promoted.group_id AND n.role = 'primary';
+    UPDATE shale.node n SET role = 'primary', state = 'up', state_changed_at = now()
+    WHERE n.node_id = new_primary;
+    UPDATE shale.node_group g SET state = 'active' WHERE g.group_id = promoted.group_id AND g.state = 'fenced';
+    INSERT INTO shale.event (kind, node_id, group_id, detail)
+    VALUES ('promoted', new_primary, promoted.group_id, detail);
+END
+$$;
+
 CREATE VIEW shale.nodes AS
 SELECT node_id, host, port, group_id, role, state
 FROM shale.node
@@ -438,6 +485,14 @@ LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'shale_recover_prepared_transactions';
 -------------------------------------------------------------------------------
 
 -- On workers: the aggregate's transition state over a shard's rows, as bytea.
+-- create_restore_point marks the same named point in the WAL of the router and
+-- of every worker primary, holding commit decisions of distributed
+-- transactions meanwhile, so a restore of every node to that name is
+-- consistent. Returns the LSN of the point on each node.
+CREATE FUNCTION shale.create_restore_point(name text, OUT group_id int, OUT node text, OUT lsn pg_lsn)
+    RETURNS SETOF record
+    LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_create_restore_point';
+
 CREATE FUNCTION shale.partial_aggregate_transition(internal, oid, anyelement) RETURNS internal
 LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_partial_aggregate_transition';
 CREATE FUNCTION shale.partial_aggregate_transition(internal, oid) RETURNS internal
@@ -482,5 +537,8 @@ GRANT SELECT ON shale.nodes, shale.tables, shale.shards, shale.node, shale.node_
                 shale.colocation_group, shale.distributed_table, shale.shard, shale.placement,
                 shale.event, shale.operation, shale.node_health TO PUBLIC;
 REVOKE ALL ON FUNCTION shale.add_node(text, int, int, text), shale.remove_node(int),
-                       shale.set_node_state(int, text), shale.recover_prepared_transactions()
+                       shale.set_node_state(int, text), shale.recover_prepared_transactions(),
+                       shale.record_event(text, int, int, text), shale.fence_group(int, text),
+                       shale.switch_primary(int, text),
+                       shale.create_restore_point(text)
     FROM PUBLIC;

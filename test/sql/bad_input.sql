@@ -89,3 +89,17 @@ SELECT count(*) AS covered_shards FROM shale.shard WHERE table_id = 'covered'::r
 DROP TABLE covered, victim, texty, other_count, uniq, uniq_index, parted, parent_table, child_table, with_trigger, has_null;
 DROP VIEW a_view;
 DROP FUNCTION noop();
+
+-- restore points: NULL, empty and too long names are refused before anything is written
+SELECT * FROM shale.create_restore_point(NULL);
+SELECT * FROM shale.create_restore_point('');
+SELECT * FROM shale.create_restore_point(repeat('x', 64));
+-- a good name marks the router and both worker groups
+SELECT group_id, node IS NOT NULL AS has_node, lsn > '0/0' AS has_lsn
+FROM shale.create_restore_point('regress_point') ORDER BY group_id;
+-- only superusers may make one
+CREATE ROLE point_maker;
+SET ROLE point_maker;
+SELECT * FROM shale.create_restore_point('not_allowed');
+RESET ROLE;
+DROP ROLE point_maker;
