@@ -18,6 +18,7 @@ extern "C" {
 #include "planner/planner_hook.h"
 #include "transaction/distributed_deadlock.h"
 #include "transaction/remote_transaction.h"
+#include "operations/shard_operation.h"
 
 /* PostgreSQL 15 marks nothing as exported and we build with hidden visibility. */
 #pragma GCC visibility push(default)
@@ -42,6 +43,7 @@ _PG_init(void)
 				 errhint("Add shale to shared_preload_libraries in postgresql.conf and restart.")));
 
 	worker_connection_define_settings();
+	shard_operation_define_settings();
 	metadata_cache_init();
 	remote_transaction_init();
 	distributed_deadlock_init();

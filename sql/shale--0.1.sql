@@ -97,7 +97,22 @@ CREATE TABLE shale.operation (
     percent_done  numeric(5, 2) NOT NULL DEFAULT 0,
     started_at    timestamptz NOT NULL DEFAULT now(),
     finished_at   timestamptz,
-    error         text
+    error         text,
+    -- moves and splits: the shards after the operation (a move keeps its ids),
+    -- the shard tables on each side (quoted names) and each target table's
+    -- group, so shale.cleanup_operations() can drop the side that lost
+    new_shard_ids       bigint[] NOT NULL DEFAULT '{}',
+    source_tables       text[] NOT NULL DEFAULT '{}',
+    target_tables       text[] NOT NULL DEFAULT '{}',
+    target_table_groups int[] NOT NULL DEFAULT '{}',
+    write_block_ms      bigint          -- how long writes were blocked at the cutover
+);
+
+-- On every node: the marker row of a running move or split. A token written on
+-- the source and read on a target proves the target applied everything before it.
+CREATE TABLE shale.operation_marker (
+    operation_id bigint PRIMARY KEY,
+    token        bigint NOT NULL
 );
 
 -- One row per distributed transaction that decided to commit after preparing
@@ -485,6 +500,34 @@ LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'shale_recover_prepared_transactions';
 -------------------------------------------------------------------------------
 
 -- On workers: the aggregate's transition state over a shard's rows, as bytea.
+-------------------------------------------------------------------------------
+-- Shard moves and splits (online, with logical replication)
+-------------------------------------------------------------------------------
+
+-- move_shard moves a shard and its co-located shards to another worker group
+-- while the application writes; returns the operation id.
+CREATE FUNCTION shale.move_shard(shard_id bigint, to_group int) RETURNS bigint
+    LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_move_shard';
+
+-- split_shard splits a shard and its co-located shards at split_at (the lower
+-- half ends there; the midpoint by default) onto to_groups[1] (lower half) and
+-- to_groups[2] (upper half); by default both halves go to the least loaded
+-- other group.
+CREATE FUNCTION shale.split_shard(shard_id bigint, split_at bigint DEFAULT NULL, to_groups int[] DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_split_shard';
+
+-- cleanup_operations drops what finished or interrupted moves and splits left
+-- on the workers; shaled runs it every few seconds. Returns how many it finished.
+CREATE FUNCTION shale.cleanup_operations() RETURNS int
+    LANGUAGE C AS 'MODULE_PATHNAME', 'shale_cleanup_operations';
+
+CREATE VIEW shale.operations AS
+SELECT operation_id, kind, shard_ids, new_shard_ids, source_group, target_groups, phase,
+       bytes_copied, rows_copied, percent_done, write_block_ms, started_at, finished_at, error
+FROM shale.operation
+ORDER BY operation_id;
+
 -- create_restore_point marks the same named point in the WAL of the router and
 -- of every worker primary, holding commit decisions of distributed
 -- transactions meanwhile, so a restore of every node to that name is
@@ -535,10 +578,11 @@ REVOKE ALL ON FUNCTION shale.cancel_for_deadlock(int) FROM PUBLIC;
 GRANT USAGE ON SCHEMA shale TO PUBLIC;
 GRANT SELECT ON shale.nodes, shale.tables, shale.shards, shale.node, shale.node_group,
                 shale.colocation_group, shale.distributed_table, shale.shard, shale.placement,
-                shale.event, shale.operation, shale.node_health TO PUBLIC;
+                shale.event, shale.operation, shale.node_health, shale.operations TO PUBLIC;
 REVOKE ALL ON FUNCTION shale.add_node(text, int, int, text), shale.remove_node(int),
                        shale.set_node_state(int, text), shale.recover_prepared_transactions(),
                        shale.record_event(text, int, int, text), shale.fence_group(int, text),
                        shale.switch_primary(int, text),
-                       shale.create_restore_point(text)
+                       shale.create_restore_point(text), shale.move_shard(bigint, int),
+                       shale.split_shard(bigint, bigint, int[]), shale.cleanup_operations()
     FROM PUBLIC;

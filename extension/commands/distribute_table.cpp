@@ -75,25 +75,6 @@ next_shard_id(void)
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null));
 }
 
-/* Whether the table has foreign keys, in either direction. */
-static bool
-has_foreign_keys(Oid table_id)
-{
-	bool found = false;
-	Relation constraints = table_open(ConstraintRelationId, AccessShareLock);
-	SysScanDesc scan = systable_beginscan(constraints, InvalidOid, false, NULL, 0, NULL);
-	HeapTuple tuple;
-	while (!found && HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
-		found = constraint->contype == CONSTRAINT_FOREIGN &&
-				(constraint->conrelid == table_id || constraint->confrelid == table_id);
-	}
-	systable_endscan(scan);
-	table_close(constraints, AccessShareLock);
-	return found;
-}
-
 /* Whether the table has user triggers (internal ones, like FK triggers, do not count). */
 static bool
 has_user_triggers(Relation relation)
@@ -140,7 +121,7 @@ check_table_can_be_placed(Relation relation, const char *function_name)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("cannot distribute table \"%s\": it takes part in table inheritance", name),
 						errhint("Distribute tables that neither inherit nor are inherited from.")));
-	if (has_foreign_keys(table_id))
+	if (table_has_foreign_keys(table_id))
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("cannot distribute table \"%s\": it has foreign keys", name),
 						errhint("Drop the foreign keys, distribute the tables, then add them back once Shale "

@@ -270,6 +270,31 @@ worker_connection_for_group(int group_id)
 	return connection;
 }
 
+/*
+ * worker_connection_open_side opens a connection to a group's primary that is
+ * not cached and takes no part in the local transaction: shard operations use
+ * it for commands that must commit on their own (CREATE SUBSCRIPTION) or that
+ * must outlive an abort (clean-up). Close it with worker_connection_discard.
+ */
+WorkerConnection *
+worker_connection_open_side(int group_id)
+{
+	const GroupEntry *group = group_lookup(group_id);
+	if (group == NULL || group->primary == NULL)
+		ereport(ERROR, (errcode(ERRCODE_CONNECTION_FAILURE),
+						errmsg("worker group %d has no primary node", group_id),
+						errhint("Register one with shale.add_node(), or wait for failover to finish.")));
+	PGconn *pg_connection = open_node_connection(group->primary);
+	WorkerConnection *connection = (WorkerConnection *) MemoryContextAllocZero(TopMemoryContext, sizeof(WorkerConnection));
+	connection->group_id = group_id;
+	connection->node_id = group->primary->node_id;
+	connection->host = MemoryContextStrdup(TopMemoryContext, group->primary->host);
+	connection->port = group->primary->port;
+	connection->pg_connection = pg_connection;
+	connection->last_used_at = GetCurrentStatementStartTimestamp();
+	return connection;
+}
+
 /* Raises the error of a connection whose socket failed. */
 static void
 raise_connection_error(WorkerConnection *connection, const char *what)

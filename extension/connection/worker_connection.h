@@ -40,6 +40,8 @@ void worker_connection_define_settings(void);
 /* The cached connection to the primary of a group, opened if needed. ERROR if unreachable. */
 WorkerConnection *worker_connection_for_group(int group_id);
 
+/* A new, uncached connection to a group's primary, outside the transaction; close with worker_connection_discard. */
+WorkerConnection *worker_connection_open_side(int group_id);
 /* Closes idle connections beyond shale.max_cached_connections (at transaction end). */
 void worker_connections_trim(void);
 
