@@ -297,6 +297,11 @@ BEGIN
     RETURNING node_id INTO new_node_id;
     INSERT INTO shale.event (kind, node_id, group_id, detail)
     VALUES ('node_added', new_node_id, new_group_id, format('%s:%s as %s', host, port, role));
+    -- a new worker group gets its copy of every reference table, in this transaction
+    IF role = 'primary' AND new_group_id > 0
+       AND EXISTS (SELECT 1 FROM shale.distributed_table d WHERE d.kind = 'reference') THEN
+        PERFORM shale.copy_reference_tables(new_group_id);
+    END IF;
     RETURN new_node_id;
 END
 $$;
@@ -528,6 +533,215 @@ SELECT operation_id, kind, shard_ids, new_shard_ids, source_group, target_groups
 FROM shale.operation
 ORDER BY operation_id;
 
+-------------------------------------------------------------------------------
+-- Rebalancing, draining and automatic splits (driven by shaled)
+-------------------------------------------------------------------------------
+
+-- copy_reference_tables gives a worker group its copy of every reference table
+-- it lacks (add_node does it for a new group); returns how many it copied.
+CREATE FUNCTION shale.copy_reference_tables(group_id int) RETURNS int
+    LANGUAGE C CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_copy_reference_tables';
+
+-- Shard sets: the co-located shards sharing one hash range, which always move
+-- together. weight_bytes is their size on disk (at least 1, so that empty
+-- shards balance by count). Reference tables are not in any set.
+CREATE FUNCTION shale.shard_sets(OUT colocation_id int, OUT hash_min bigint, OUT first_shard_id bigint,
+                                 OUT group_id int, OUT weight_bytes bigint)
+RETURNS SETOF record
+LANGUAGE sql AS $$
+    SELECT d.colocation_id, s.hash_min, min(s.shard_id), min(p.group_id),
+           greatest(coalesce(sum(sizes.size_bytes), 0), 1)::bigint
+    FROM shale.shard s
+    JOIN shale.distributed_table d ON d.table_id = s.table_id AND d.kind = 'distributed'
+    JOIN shale.placement p ON p.shard_id = s.shard_id
+    LEFT JOIN shale.shard_placement_sizes() sizes ON sizes.shard_id = s.shard_id AND sizes.group_id = p.group_id
+    GROUP BY d.colocation_id, s.hash_min
+$$;
+
+-- rebalance asks shaled to even out data size over the active worker groups,
+-- one shard move at a time; returns the operation id (see shale.operations).
+CREATE FUNCTION shale.rebalance() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    id bigint;
+BEGIN
+    SELECT o.operation_id INTO id FROM shale.operation o
+    WHERE o.kind = 'rebalance' AND o.finished_at IS NULL;
+    IF FOUND THEN
+        RETURN id;  -- one is already queued or running
+    END IF;
+    INSERT INTO shale.operation (kind, phase) VALUES ('rebalance', 'planned') RETURNING operation_id INTO id;
+    INSERT INTO shale.event (kind, detail) VALUES ('rebalance_requested', format('operation %s', id));
+    RETURN id;
+END
+$$;
+
+-- drain_group asks shaled to move every shard off a worker group (before its
+-- removal); the group takes no new shards from now on. Returns the operation id.
+CREATE FUNCTION shale.drain_group(group_id int) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    id bigint;
+BEGIN
+    IF group_id IS NULL OR NOT EXISTS (SELECT 1 FROM shale.node_group g WHERE g.group_id = drain_group.group_id AND g.group_id > 0) THEN
+        RAISE EXCEPTION 'worker group % does not exist', group_id
+            USING ERRCODE = 'undefined_object', HINT = 'See SELECT * FROM shale.nodes.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM shale.node_group g WHERE g.group_id > 0 AND g.group_id <> drain_group.group_id AND g.state = 'active') THEN
+        RAISE EXCEPTION 'no other active worker group can take the shards of group %', group_id
+            USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Add a worker group first.';
+    END IF;
+    SELECT o.operation_id INTO id FROM shale.operation o
+    WHERE o.kind = 'drain' AND o.source_group = drain_group.group_id AND o.finished_at IS NULL;
+    IF FOUND THEN
+        RETURN id;
+    END IF;
+    UPDATE shale.node_group g SET state = 'draining' WHERE g.group_id = drain_group.group_id AND g.state = 'active';
+    INSERT INTO shale.operation (kind, source_group, phase) VALUES ('drain', group_id, 'planned')
+    RETURNING operation_id INTO id;
+    INSERT INTO shale.event (kind, group_id, detail) VALUES ('drain_requested', group_id, format('operation %s', id));
+    RETURN id;
+END
+$$;
+
+-- next_rebalance_move picks the shard set whose move from the heaviest to the
+-- lightest active group narrows the gap between them the most, or nothing when
+-- the groups are within balance_tolerance of the mean already (or no move helps).
+CREATE FUNCTION shale.next_rebalance_move(balance_tolerance float8, OUT shard_id bigint, OUT to_group int)
+LANGUAGE plpgsql AS $$
+DECLARE
+    heaviest record;
+    lightest record;
+    mean float8;
+BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS pg_temp.rebalance_sets AS SELECT * FROM shale.shard_sets() LIMIT 0;
+    TRUNCATE pg_temp.rebalance_sets;
+    INSERT INTO pg_temp.rebalance_sets SELECT * FROM shale.shard_sets();
+    WITH loads AS (
+        SELECT g.group_id, coalesce(sum(r.weight_bytes), 0)::float8 AS load
+        FROM shale.node_group g LEFT JOIN pg_temp.rebalance_sets r ON r.group_id = g.group_id
+        WHERE g.group_id > 0 AND g.state = 'active' GROUP BY g.group_id)
+    SELECT avg(load) INTO mean FROM loads;
+    SELECT g.group_id, coalesce(sum(r.weight_bytes), 0)::float8 AS load INTO heaviest
+    FROM shale.node_group g LEFT JOIN pg_temp.rebalance_sets r ON r.group_id = g.group_id
+    WHERE g.group_id > 0 AND g.state = 'active' GROUP BY g.group_id ORDER BY 2 DESC, 1 LIMIT 1;
+    SELECT g.group_id, coalesce(sum(r.weight_bytes), 0)::float8 AS load INTO lightest
+    FROM shale.node_group g LEFT JOIN pg_temp.rebalance_sets r ON r.group_id = g.group_id
+    WHERE g.group_id > 0 AND g.state = 'active' GROUP BY g.group_id ORDER BY 2, 1 LIMIT 1;
+    IF heaviest IS NULL OR heaviest.group_id = lightest.group_id
+       OR heaviest.load - mean <= balance_tolerance * mean THEN
+        RETURN;
+    END IF;
+    -- the set that leaves the two closest; it must make the gap smaller
+    SELECT r.first_shard_id, lightest.group_id INTO shard_id, to_group
+    FROM pg_temp.rebalance_sets r
+    WHERE r.group_id = heaviest.group_id
+      AND abs((heaviest.load - r.weight_bytes) - (lightest.load + r.weight_bytes)) < heaviest.load - lightest.load
+    ORDER BY abs((heaviest.load - r.weight_bytes) - (lightest.load + r.weight_bytes)), r.first_shard_id
+    LIMIT 1;
+END
+$$;
+
+-- run_scaling_step does the next piece of shard work, one move or split per
+-- call, in its own transaction: the oldest queued drain or rebalance first,
+-- then the automatic policies (when shale.auto_scaling is on): split a shard
+-- set past shale.auto_split_size, and queue a rebalance when the active groups
+-- are out of balance by more than shale.rebalance_tolerance (a new group, say).
+-- shaled calls it every few seconds; returns what it did, or NULL.
+CREATE FUNCTION shale.run_scaling_step() RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    job shale.operation;
+    tolerance float8 := current_setting('shale.rebalance_tolerance')::float8;
+    move record;
+    done text;
+BEGIN
+    -- one step at a time (shaled and a user may both call this): the lock moves and splits take
+    PERFORM pg_advisory_xact_lock(7415368002);
+    -- drop the old shards of earlier moves first: a long drain would otherwise keep them all to the end
+    PERFORM shale.cleanup_operations();
+    SELECT * INTO job FROM shale.operation o
+    WHERE o.kind IN ('drain', 'rebalance') AND o.finished_at IS NULL ORDER BY o.operation_id LIMIT 1;
+    IF FOUND THEN
+        IF job.kind = 'drain' THEN
+            SELECT r.first_shard_id AS shard_id, target.group_id AS to_group INTO move
+            FROM shale.shard_sets() r,
+                 LATERAL (SELECT g.group_id FROM shale.node_group g
+                          LEFT JOIN shale.placement p ON p.group_id = g.group_id
+                          WHERE g.group_id > 0 AND g.state = 'active'
+                          GROUP BY g.group_id ORDER BY count(p.shard_id), g.group_id LIMIT 1) target
+            WHERE r.group_id = job.source_group ORDER BY r.first_shard_id LIMIT 1;
+        ELSE
+            SELECT * INTO move FROM shale.next_rebalance_move(tolerance);
+        END IF;
+        IF move.shard_id IS NULL THEN
+            IF job.kind = 'drain' THEN
+                -- reference tables have a copy everywhere: the draining group's copy is just dropped from the catalog
+                DELETE FROM shale.placement p WHERE p.group_id = job.source_group;
+            END IF;
+            UPDATE shale.operation SET phase = 'done', percent_done = 100, finished_at = now()
+            WHERE operation_id = job.operation_id;
+            INSERT INTO shale.event (kind, group_id, detail)
+            VALUES (job.kind || '_finished', job.source_group, format('operation %s', job.operation_id));
+            RETURN format('%s %s finished', job.kind, job.operation_id);
+        END IF;
+        IF EXISTS (SELECT 1 FROM shale.distributed_table d JOIN shale.shard s ON s.table_id = d.table_id
+                   WHERE d.kind = 'reference' AND NOT EXISTS (SELECT 1 FROM shale.placement p
+                                                              WHERE p.shard_id = s.shard_id AND p.group_id = move.to_group)) THEN
+            -- joins with reference tables must keep working there: copy them first, in a step of its own
+            PERFORM shale.copy_reference_tables(move.to_group);
+            RETURN format('copied reference tables to group %s', move.to_group);
+        END IF;
+        UPDATE shale.operation SET phase = 'moving', shard_ids = shard_ids || move.shard_id
+        WHERE operation_id = job.operation_id;
+        BEGIN
+            PERFORM shale.move_shard(move.shard_id, move.to_group);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS done = MESSAGE_TEXT;
+            UPDATE shale.operation SET phase = 'failed', error = done, finished_at = now()
+            WHERE operation_id = job.operation_id;
+            INSERT INTO shale.event (kind, group_id, detail)
+            VALUES (job.kind || '_failed', job.source_group, format('operation %s: %s', job.operation_id, done));
+            RETURN format('%s %s failed: %s', job.kind, job.operation_id, done);
+        END;
+        INSERT INTO shale.event (kind, group_id, detail)
+        VALUES (job.kind || '_move', move.to_group,
+                format('operation %s moved shard %s to group %s', job.operation_id, move.shard_id, move.to_group));
+        RETURN format('%s %s moved shard %s to group %s', job.kind, job.operation_id, move.shard_id, move.to_group);
+    END IF;
+
+    IF NOT current_setting('shale.auto_scaling')::boolean THEN
+        RETURN NULL;
+    END IF;
+    -- too big: split the largest set past the threshold
+    SELECT r.first_shard_id, r.weight_bytes INTO move FROM shale.shard_sets() r
+    WHERE r.weight_bytes > pg_size_bytes(current_setting('shale.auto_split_size'))
+    ORDER BY r.weight_bytes DESC LIMIT 1;
+    IF FOUND AND EXISTS (SELECT 1 FROM shale.node_group g WHERE g.group_id > 0 AND g.state = 'active'
+                         AND g.group_id <> (SELECT p.group_id FROM shale.placement p WHERE p.shard_id = move.first_shard_id LIMIT 1)) THEN
+        INSERT INTO shale.event (kind, detail)
+        VALUES ('auto_split', format('shard %s holds %s, past shale.auto_split_size (%s)', move.first_shard_id,
+                                     pg_size_pretty(move.weight_bytes), current_setting('shale.auto_split_size')));
+        BEGIN
+            PERFORM shale.split_shard(move.first_shard_id);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS done = MESSAGE_TEXT;
+            INSERT INTO shale.event (kind, detail) VALUES ('auto_split_failed', format('shard %s: %s', move.first_shard_id, done));
+            RETURN format('automatic split of shard %s failed: %s', move.first_shard_id, done);
+        END;
+        RETURN format('split shard %s', move.first_shard_id);
+    END IF;
+    -- out of balance (a group was added, or data grew unevenly): queue a rebalance
+    SELECT * INTO move FROM shale.next_rebalance_move(tolerance);
+    IF move.shard_id IS NOT NULL THEN
+        INSERT INTO shale.event (kind, detail)
+        VALUES ('auto_rebalance', format('worker groups differ by more than shale.rebalance_tolerance (%s)', tolerance));
+        RETURN format('queued rebalance %s', shale.rebalance());
+    END IF;
+    RETURN NULL;
+END
+$$;
+
 -- create_restore_point marks the same named point in the WAL of the router and
 -- of every worker primary, holding commit decisions of distributed
 -- transactions meanwhile, so a restore of every node to that name is
@@ -584,5 +798,7 @@ REVOKE ALL ON FUNCTION shale.add_node(text, int, int, text), shale.remove_node(i
                        shale.record_event(text, int, int, text), shale.fence_group(int, text),
                        shale.switch_primary(int, text),
                        shale.create_restore_point(text), shale.move_shard(bigint, int),
-                       shale.split_shard(bigint, bigint, int[]), shale.cleanup_operations()
+                       shale.split_shard(bigint, bigint, int[]), shale.cleanup_operations(),
+                       shale.rebalance(), shale.drain_group(int), shale.run_scaling_step(),
+                       shale.copy_reference_tables(int)
     FROM PUBLIC;

@@ -133,7 +133,7 @@ load_nodes_and_groups(void)
 		nodes[i].is_primary = DatumGetBool(column_value(tuple, 5, &is_null));
 	}
 
-	run_catalog_query("SELECT group_id, state <> 'fenced' FROM shale.node_group ORDER BY group_id");
+	run_catalog_query("SELECT group_id, state <> 'fenced', state = 'active' FROM shale.node_group ORDER BY group_id");
 	group_count = (int) SPI_processed;
 	groups = (GroupEntry *) MemoryContextAllocZero(metadata_context, sizeof(GroupEntry) * (group_count + 1));
 	for (int i = 0; i < group_count; i++)
@@ -142,6 +142,7 @@ load_nodes_and_groups(void)
 		bool is_null;
 		groups[i].group_id = DatumGetInt32(column_value(tuple, 1, &is_null));
 		groups[i].writable = DatumGetBool(column_value(tuple, 2, &is_null));
+		groups[i].accepts_shards = DatumGetBool(column_value(tuple, 3, &is_null));
 		for (int n = 0; n < node_count; n++)
 			if (nodes[n].group_id == groups[i].group_id && nodes[n].is_primary)
 				groups[i].primary = &nodes[n];

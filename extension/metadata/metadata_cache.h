@@ -57,6 +57,7 @@ typedef struct GroupEntry
 {
 	int group_id;
 	bool writable; /* state = active or draining */
+	bool accepts_shards; /* state = active: moves and splits may target it */
 	const NodeEntry *primary; /* NULL when the group has none */
 } GroupEntry;
 

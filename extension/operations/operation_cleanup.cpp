@@ -15,6 +15,7 @@ extern "C" {
 #include "utils/array.h"
 }
 
+#include "metadata/metadata_cache.h"
 #include "operations/shard_operation.h"
 #include "utils/catalog_access.h"
 
@@ -84,6 +85,18 @@ detach_staging_parents(WorkerConnection *target, List *source_tables)
 	}
 }
 
+/*
+ * Whether a group still has a primary in the catalog. A group whose nodes were
+ * removed (after a drain) has nothing left to clean; one that is registered
+ * but unreachable makes the clean-up fail and be tried again.
+ */
+static bool
+group_is_registered(int group_id)
+{
+	const GroupEntry *group = group_lookup(group_id);
+	return group != NULL && group->primary != NULL;
+}
+
 /* The steps of cleanup_operation_leftovers; may raise. */
 static void
 drop_leftovers(int64 operation_id, int source_group, List *target_groups, List *source_tables, List *target_tables,
@@ -94,6 +107,8 @@ drop_leftovers(int64 operation_id, int source_group, List *target_groups, List *
 	foreach (cell, target_groups)
 	{
 		int target_group = lfirst_int(cell);
+		if (!group_is_registered(target_group))
+			continue;
 		WorkerConnection *target = worker_connection_open_side(target_group);
 		*opened = lappend(*opened, target);
 		drop_subscription(target, operation_object_name(operation_id, target_group));
@@ -103,6 +118,8 @@ drop_leftovers(int64 operation_id, int source_group, List *target_groups, List *
 		else
 			detach_staging_parents(target, source_tables);
 	}
+	if (!group_is_registered(source_group))
+		return;
 	WorkerConnection *source = worker_connection_open_side(source_group);
 	*opened = lappend(*opened, source);
 	foreach (cell, target_groups)

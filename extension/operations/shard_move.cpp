@@ -35,6 +35,10 @@ static int shard_copy_timeout_ms = 3600 * 1000;
 static int cutover_timeout_ms = 1000;
 /* crash tests: pauses where a kill must leave a clean state */
 static int fault_pause_before_cutover_ms = 0;
+/* read by shale.run_scaling_step() through current_setting() */
+static bool auto_scaling = true;
+static int auto_split_size_mb = 10 * 1024;
+static double rebalance_tolerance = 0.1;
 static int fault_pause_after_switch_ms = 0;
 
 /* Defines the settings of shard operations (called from _PG_init). */
@@ -47,6 +51,15 @@ shard_operation_define_settings(void)
 							"Longest write block of a shard move or split before it gives up and rolls back.",
 							"Covers waiting for running writes to finish and for the targets to apply the last changes.",
 							&cutover_timeout_ms, 1000, 10, 600 * 1000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomBoolVariable("shale.auto_scaling", "Lets shaled split big shards and rebalance worker groups by itself.",
+							 "Queued rebalances and drains run either way.", &auto_scaling, true, PGC_SIGHUP, 0, NULL,
+							 NULL, NULL);
+	DefineCustomIntVariable("shale.auto_split_size", "Size of a shard (with its co-located shards) that shaled splits.",
+							NULL, &auto_split_size_mb, 10 * 1024, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MB, NULL, NULL, NULL);
+	DefineCustomRealVariable("shale.rebalance_tolerance",
+							 "How far above the mean a worker group's data may grow before shaled rebalances.",
+							 "A fraction of the mean size per active group: 0.1 is 10%.", &rebalance_tolerance, 0.1,
+							 0.01, 10.0, PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("shale.fault_pause_before_cutover", "For crash tests: pause after the copy, before writes are blocked.",
 							NULL, &fault_pause_before_cutover_ms, 0, 0, 3600 * 1000, PGC_SUSET,
 							GUC_UNIT_MS | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
@@ -331,7 +344,8 @@ least_loaded_other_group(int64 shard_id)
 	}
 	int best = -1;
 	for (int g = 0; g < list_length(group_ids); g++)
-		if (list_nth_int(group_ids, g) != source_group && (best < 0 || counts[g] < counts[best]))
+		if (list_nth_int(group_ids, g) != source_group && group_lookup(list_nth_int(group_ids, g))->accepts_shards &&
+			(best < 0 || counts[g] < counts[best]))
 			best = g;
 	if (best < 0)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

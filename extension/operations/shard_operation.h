@@ -95,6 +95,9 @@ void operation_log_close(void);
 bool cleanup_operation_leftovers(int64 operation_id, int source_group, List *target_groups, List *source_tables,
 								 List *target_tables, List *target_table_groups, bool switched);
 
+/* The reference tables (OidList) with no copy on the group. */
+List *reference_tables_missing_on(int group_id);
+
 /* Defines shale.shard_copy_timeout and shale.cutover_timeout (from _PG_init). */
 void shard_operation_define_settings(void);
 

@@ -56,14 +56,20 @@ check_target_group(int group_id, int source_group)
 	if (group == NULL || group_id <= 0)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("worker group %d does not exist", group_id),
 						errhint("See SELECT * FROM shale.nodes.")));
-	if (!group->writable || group->primary == NULL)
+	if (!group->accepts_shards || group->primary == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("worker group %d does not accept shards now", group_id),
-						errhint("Its primary is down, or it is being drained.")));
+						errhint("It is being drained, or failing over: see SELECT * FROM shale.nodes.")));
 	if (group_id == source_group)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("the shard is already on worker group %d", group_id),
 						errhint("Name another group as the target.")));
+	List *missing = reference_tables_missing_on(group_id);
+	if (missing != NIL)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("worker group %d has no copy of reference table \"%s\"", group_id,
+							   get_rel_name(linitial_oid(missing))),
+						errhint("Run SELECT shale.copy_reference_tables(%d) first, so joins keep working there.", group_id)));
 }
 
 /*
@@ -113,7 +119,12 @@ new_operation(ShardOperationKind kind, int64 shard_id, const DistributedTable **
 {
 	if (!superuser())
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("only a superuser may move or split shards")));
-	if (IsTransactionBlock())
+	/*
+	 * An explicit transaction block would hold the write block until its
+	 * COMMIT. (A subtransaction is let through: shale.run_scaling_step()
+	 * catches a failed move in one, and commits right after.)
+	 */
+	if (IsTransactionBlock() && GetCurrentTransactionNestLevel() == 1)
 		ereport(ERROR, (errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 						errmsg("shard moves and splits cannot run inside a transaction block"),
 						errhint("Run it as a statement of its own, not after BEGIN or in a multi-statement string: "

@@ -33,6 +33,12 @@ cluster_start() {
       CLUSTER_URI=$(echo "$output" | tail -n 1)
       ROUTER_PORT=$base
       export CLUSTER_DIR CLUSTER_URI ROUTER_PORT
+      # shards must stay where a test puts them: no automatic splits or rebalancing
+      # (test/multinode/auto_scaling.sh turns it back on)
+      if [ -z "${SHALE_NO_EXTENSION:-}" ]; then
+        router_sql "ALTER SYSTEM SET shale.auto_scaling = off" >/dev/null
+        router_sql "SELECT pg_reload_conf()" >/dev/null
+      fi
       return 0
     fi
     echo "$output" >&2
