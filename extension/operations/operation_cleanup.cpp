@@ -13,9 +13,11 @@
 extern "C" {
 #include "executor/spi.h"
 #include "utils/array.h"
+#include "utils/inval.h"
 }
 
 #include "metadata/metadata_cache.h"
+#include "metadata/shard_names.h"
 #include "operations/shard_operation.h"
 #include "utils/catalog_access.h"
 
@@ -52,14 +54,46 @@ drop_publication_and_slot(WorkerConnection *source, const char *name)
 	worker_connection_execute(source, psprintf("DROP PUBLICATION IF EXISTS %s", name));
 }
 
-/* Drops the named tables (quoted qualified names) held by one group. */
+/*
+ * shard_table_is_live says whether the catalog places a shard of that name on
+ * the group: such a table serves queries and is never dropped, whatever an
+ * operation's record says (a second operation on the same shard must not take
+ * the first one's result for its own leftover).
+ */
+static bool
+shard_table_is_live(const char *qualified_name, int group_id)
+{
+	ListCell *cell;
+	foreach (cell, distributed_table_ids())
+	{
+		const DistributedTable *table = distributed_table_lookup(lfirst_oid(cell));
+		for (int s = 0; table != NULL && s < table->shard_count; s++)
+			for (int p = 0; p < table->shards[s].placement_count; p++)
+				if (table->shards[s].placement_group_ids[p] == group_id &&
+					strcmp(shard_qualified_name(table->table_id, table->shards[s].shard_id), qualified_name) == 0)
+					return true;
+	}
+	return false;
+}
+
+/* Drops the named tables (quoted qualified names) held by one group, except live shards. */
 static void
 drop_tables_of_group(WorkerConnection *connection, List *tables, List *table_groups, int group_id)
 {
+	AcceptInvalidationMessages(); /* the catalog as of now, not as of this backend's last look */
 	ListCell *table_cell, *group_cell;
 	forboth (table_cell, tables, group_cell, table_groups)
-		if (lfirst_int(group_cell) == group_id)
-			worker_connection_execute(connection, psprintf("DROP TABLE IF EXISTS %s", (char *) lfirst(table_cell)));
+	{
+		const char *name = (const char *) lfirst(table_cell);
+		if (lfirst_int(group_cell) != group_id)
+			continue;
+		if (shard_table_is_live(name, group_id))
+		{
+			ereport(WARNING, (errmsg("not dropping %s on worker group %d: the catalog says it serves there", name, group_id)));
+			continue;
+		}
+		worker_connection_execute(connection, psprintf("DROP TABLE IF EXISTS %s", name));
+	}
 }
 
 /*

@@ -238,6 +238,22 @@ operation_table_lists(ShardOperation *operation, List **source_tables, List **ta
 }
 
 /*
+ * take_operation_lock serialises shard operations, and must come before the
+ * plan: an operation planned before another one finished would work from where
+ * the shards were, not where they are. Invalidations are read after the lock,
+ * so the plan sees every earlier operation's catalog switch.
+ */
+static void
+take_operation_lock(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "shale: SPI_connect failed");
+	SPI_execute("SELECT pg_advisory_xact_lock(" SHARD_OPERATION_LOCK_KEY ")", false, 0);
+	SPI_finish();
+	AcceptInvalidationMessages();
+}
+
+/*
  * run_shard_operation runs the steps in a subtransaction: on an error the
  * write block ends at once, the targets' leftovers are dropped, the operation
  * is recorded as failed, and the error is raised again.
@@ -245,10 +261,6 @@ operation_table_lists(ShardOperation *operation, List **source_tables, List **ta
 static int64
 run_shard_operation(ShardOperation *operation)
 {
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "shale: SPI_connect failed");
-	SPI_execute("SELECT pg_advisory_xact_lock(" SHARD_OPERATION_LOCK_KEY ")", false, 0);
-	SPI_finish();
 	operation_log_start(operation);
 
 	MemoryContext caller_context = CurrentMemoryContext;
@@ -299,6 +311,7 @@ SHALE_FUNCTION(shale_move_shard)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("shard_id and to_group must not be NULL"),
 						errhint("See SELECT * FROM shale.shards for shard ids and groups.")));
+	take_operation_lock();
 	ShardOperation *operation = plan_shard_move(PG_GETARG_INT64(0), PG_GETARG_INT32(1));
 	PG_RETURN_INT64(run_shard_operation(operation));
 }
@@ -360,6 +373,7 @@ SHALE_FUNCTION(shale_split_shard)
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("shard_id must not be NULL"),
 						errhint("See SELECT * FROM shale.shards for shard ids.")));
 	int64 shard_id = PG_GETARG_INT64(0);
+	take_operation_lock();
 	int64 split_at = PG_ARGISNULL(1) ? range_midpoint(shard_id) : PG_GETARG_INT64(1);
 	if (PG_ARGISNULL(2))
 	{

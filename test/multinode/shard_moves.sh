@@ -123,6 +123,21 @@ check "write blocks were short (ms, each < 1000)" "0" \
   "$(router_sql "SELECT count(*) FROM shale.operations WHERE write_block_ms >= 1000")"
 echo "# write blocks (ms): $(router_sql "SELECT string_agg(write_block_ms::text, ', ' ORDER BY operation_id) FROM shale.operations")"
 
+# two moves of the same shard at once: the second plans after the first finished, and finds it moved
+total_before_race=$(router_sql "SELECT count(*) || ':' || sum(balance) FROM accounts")
+shard=$(shard_on 1)
+psql -h 127.0.0.1 -p "$ROUTER_PORT" -U postgres -Atq -c "SELECT shale.move_shard($shard, 2)" > "$work/first.out" 2>&1 &
+first=$!
+psql -h 127.0.0.1 -p "$ROUTER_PORT" -U postgres -Atq -c "SELECT shale.move_shard($shard, 2)" > "$work/second.out" 2>&1 &
+second=$!
+wait "$first" || true
+wait "$second" || true
+check "two moves at once: one moved the shard" "1" "$(cat "$work/first.out" "$work/second.out" | grep -c 'switched to the new shards')"
+check "two moves at once: the other was refused" "1" "$(cat "$work/first.out" "$work/second.out" | grep -c 'already on worker group 2')"
+finish_operations >/dev/null
+check "two moves at once: the shard serves from group 2" "$total_before_race" "$(router_sql "SELECT count(*) || ':' || sum(balance) FROM accounts")"
+check "two moves at once: no stray shard tables" "" "$(stray_tables)"
+
 # ---------------------------------------------------------------- 2. kills and timeouts
 total_before=$(router_sql "SELECT count(*) || ':' || sum(balance) FROM accounts")
 router_backend_of() { router_sql "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT shale.move_shard%' AND pid <> pg_backend_pid()"; }
