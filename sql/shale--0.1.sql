@@ -438,11 +438,13 @@ LANGUAGE C STABLE CALLED ON NULL INPUT AS 'MODULE_PATHNAME', 'shale_shard_for';
 CREATE FUNCTION shale.hash_value(value anyelement) RETURNS bigint
 LANGUAGE C IMMUTABLE STRICT AS 'MODULE_PATHNAME', 'shale_hash_value';
 
--- shard_placement_sizes asks every worker group for the on-disk size of the
--- shards it holds, one query per group; NULL sizes for unreachable groups.
-CREATE FUNCTION shale.shard_placement_sizes(OUT shard_id bigint, OUT group_id int, OUT size_bytes bigint)
+-- shard_placement_stats asks every worker group, one query per group, for the
+-- on-disk size of each shard it holds and its activity (scans plus rows
+-- written, cumulative on the worker); NULLs for unreachable groups.
+CREATE FUNCTION shale.shard_placement_stats(OUT shard_id bigint, OUT group_id int, OUT size_bytes bigint,
+                                            OUT activity bigint)
 RETURNS SETOF record
-LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'shale_shard_placement_sizes';
+LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'shale_shard_placement_stats';
 
 -- drop_shards_of_dropped_table drops the shards of a distributed or reference
 -- table that DROP TABLE removed on the router; called by the sql_drop trigger.
@@ -489,7 +491,7 @@ SELECT s.shard_id,
 FROM shale.shard s
 JOIN shale.placement p ON p.shard_id = s.shard_id
 LEFT JOIN shale.node n ON n.group_id = p.group_id AND n.role = 'primary'
-LEFT JOIN shale.shard_placement_sizes() sizes
+LEFT JOIN shale.shard_placement_stats() sizes
        ON sizes.shard_id = s.shard_id AND sizes.group_id = p.group_id
 ORDER BY s.table_id::text, s.hash_min, p.group_id;
 
@@ -546,16 +548,58 @@ CREATE FUNCTION shale.copy_reference_tables(group_id int) RETURNS int
 -- together. weight_bytes is their size on disk (at least 1, so that empty
 -- shards balance by count). Reference tables are not in any set.
 CREATE FUNCTION shale.shard_sets(OUT colocation_id int, OUT hash_min bigint, OUT first_shard_id bigint,
-                                 OUT group_id int, OUT weight_bytes bigint)
+                                 OUT group_id int, OUT weight_bytes bigint, OUT activity bigint)
 RETURNS SETOF record
 LANGUAGE sql AS $$
     SELECT d.colocation_id, s.hash_min, min(s.shard_id), min(p.group_id),
-           greatest(coalesce(sum(sizes.size_bytes), 0), 1)::bigint
+           greatest(coalesce(sum(stats.size_bytes), 0), 1)::bigint, coalesce(sum(stats.activity), 0)::bigint
     FROM shale.shard s
     JOIN shale.distributed_table d ON d.table_id = s.table_id AND d.kind = 'distributed'
     JOIN shale.placement p ON p.shard_id = s.shard_id
-    LEFT JOIN shale.shard_placement_sizes() sizes ON sizes.shard_id = s.shard_id AND sizes.group_id = p.group_id
+    LEFT JOIN shale.shard_placement_stats() stats ON stats.shard_id = s.shard_id AND stats.group_id = p.group_id
     GROUP BY d.colocation_id, s.hash_min
+$$;
+
+-- The activity of each shard set when shaled last sampled it: the automatic
+-- load split compares the next sample with it (shale.auto_split_load_window apart).
+CREATE TABLE shale.shard_load_sample (
+    colocation_id int NOT NULL,
+    hash_min      bigint NOT NULL,
+    activity      bigint NOT NULL,
+    sampled_at    timestamptz NOT NULL,
+    PRIMARY KEY (colocation_id, hash_min)
+);
+
+-- hot_shard_set samples the activity of every shard set once a window has
+-- passed since the last sample, and returns the set that took more than
+-- share_limit of all activity since then (at least 1000 scans and writes in
+-- all, so an idle cluster never splits), or nothing.
+CREATE FUNCTION shale.hot_shard_set(share_limit float8, sample_window interval,
+                                    OUT shard_id bigint, OUT share float8, OUT activity bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    last_sample timestamptz;
+BEGIN
+    SELECT min(l.sampled_at) INTO last_sample FROM shale.shard_load_sample l;
+    IF last_sample IS NOT NULL AND last_sample > now() - sample_window THEN
+        RETURN;
+    END IF;
+    CREATE TEMP TABLE IF NOT EXISTS pg_temp.load_sets AS SELECT * FROM shale.shard_sets() LIMIT 0;
+    TRUNCATE pg_temp.load_sets;
+    INSERT INTO pg_temp.load_sets SELECT * FROM shale.shard_sets();
+    IF last_sample IS NOT NULL THEN
+        -- a set new since the last sample counts from zero; a counter reset (negative delta) too
+        SELECT c.first_shard_id, c.delta::float8 / c.total, c.delta INTO shard_id, share, activity
+        FROM (SELECT r.first_shard_id, greatest(r.activity - coalesce(l.activity, r.activity), 0) AS delta,
+                     sum(greatest(r.activity - coalesce(l.activity, r.activity), 0)) OVER () AS total
+              FROM pg_temp.load_sets r
+              LEFT JOIN shale.shard_load_sample l ON l.colocation_id = r.colocation_id AND l.hash_min = r.hash_min) c
+        WHERE c.total >= 1000 AND c.delta > share_limit * c.total
+        ORDER BY c.delta DESC LIMIT 1;
+    END IF;
+    DELETE FROM shale.shard_load_sample;
+    INSERT INTO shale.shard_load_sample SELECT r.colocation_id, r.hash_min, r.activity, now() FROM pg_temp.load_sets r;
+END
 $$;
 
 -- rebalance asks shaled to even out data size over the active worker groups,
@@ -731,6 +775,25 @@ BEGIN
         END;
         RETURN format('split shard %s', move.first_shard_id);
     END IF;
+    -- too hot: split the set taking more than shale.auto_split_load_share of the activity
+    SELECT * INTO move FROM shale.hot_shard_set(current_setting('shale.auto_split_load_share')::float8,
+                                                 current_setting('shale.auto_split_load_window')::interval);
+    IF move.shard_id IS NOT NULL AND current_setting('shale.auto_split_load_share')::float8 < 1
+       AND EXISTS (SELECT 1 FROM shale.node_group g WHERE g.group_id > 0 AND g.state = 'active'
+                   AND g.group_id <> (SELECT p.group_id FROM shale.placement p WHERE p.shard_id = move.shard_id LIMIT 1)) THEN
+        INSERT INTO shale.event (kind, detail)
+        VALUES ('auto_split', format('shard %s took %s%% of the scans and writes (%s) over shale.auto_split_load_window, past shale.auto_split_load_share (%s)',
+                                     move.shard_id, round((move.share * 100)::numeric, 1), move.activity,
+                                     current_setting('shale.auto_split_load_share')));
+        BEGIN
+            PERFORM shale.split_shard(move.shard_id);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS done = MESSAGE_TEXT;
+            INSERT INTO shale.event (kind, detail) VALUES ('auto_split_failed', format('shard %s: %s', move.shard_id, done));
+            RETURN format('automatic split of shard %s failed: %s', move.shard_id, done);
+        END;
+        RETURN format('split hot shard %s', move.shard_id);
+    END IF;
     -- out of balance (a group was added, or data grew unevenly): queue a rebalance
     SELECT * INTO move FROM shale.next_rebalance_move(tolerance);
     IF move.shard_id IS NOT NULL THEN
@@ -792,7 +855,7 @@ REVOKE ALL ON FUNCTION shale.cancel_for_deadlock(int) FROM PUBLIC;
 GRANT USAGE ON SCHEMA shale TO PUBLIC;
 GRANT SELECT ON shale.nodes, shale.tables, shale.shards, shale.node, shale.node_group,
                 shale.colocation_group, shale.distributed_table, shale.shard, shale.placement,
-                shale.event, shale.operation, shale.node_health, shale.operations TO PUBLIC;
+                shale.event, shale.operation, shale.node_health, shale.operations, shale.shard_load_sample TO PUBLIC;
 REVOKE ALL ON FUNCTION shale.add_node(text, int, int, text), shale.remove_node(int),
                        shale.set_node_state(int, text), shale.recover_prepared_transactions(),
                        shale.record_event(text, int, int, text), shale.fence_group(int, text),

@@ -1,6 +1,6 @@
 /*
  * shard_functions.cpp — SQL functions that answer questions about shards:
- * shale.shard_for, shale.hash_value and shale.shard_placement_sizes.
+ * shale.shard_for, shale.hash_value and shale.shard_placement_stats.
  */
 #include "utils/postgres_headers.h"
 
@@ -100,14 +100,24 @@ SHALE_FUNCTION(shale_hash_value)
 	PG_RETURN_INT64(distribution_hash_datum(&hash_function, collation, PG_GETARG_DATUM(0)));
 }
 
-/* Builds "SELECT id, size FROM (VALUES …)" asking a group for the sizes of its shards. */
+/*
+ * What shard_placement_stats asks a group for each shard table c: its size on
+ * disk, and its activity (scans plus rows written, cumulative since the
+ * worker's statistics were last reset).
+ */
+static const char *const stats_expression =
+	"pg_total_relation_size(c), "
+	"(SELECT coalesce(s.seq_scan, 0) + coalesce(s.idx_scan, 0) + s.n_tup_ins + s.n_tup_upd + s.n_tup_del "
+	" FROM pg_stat_user_tables s WHERE s.relid = c)";
+
+/* Builds "SELECT id, size, activity FROM (VALUES …)" asking a group about its shards. */
 static char *
-size_query_for_group(int group_id)
+stats_query_for_group(int group_id)
 {
 	StringInfoData sql;
 	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT v.shard_id, pg_total_relation_size(to_regclass(v.name)) "
-								 "FROM (VALUES ");
+	appendStringInfo(&sql, "SELECT v.shard_id, %s FROM (SELECT shard_id, to_regclass(name) AS c FROM (VALUES ",
+					 stats_expression);
 	bool any = false;
 	List *tables = distributed_table_ids();
 	ListCell *cell;
@@ -126,16 +136,16 @@ size_query_for_group(int group_id)
 					any = true;
 				}
 	}
-	appendStringInfoString(&sql, ") v(shard_id, name)");
+	appendStringInfoString(&sql, ") named(shard_id, name)) v");
 	return any ? sql.data : NULL;
 }
 
 /*
- * shale_shard_placement_sizes returns (shard_id, group_id, size_bytes) for
- * every placement, asking each group once. A group that cannot be reached
- * gives a WARNING and no rows (the shards view then shows NULL sizes).
+ * shale_shard_placement_stats returns (shard_id, group_id, size_bytes,
+ * activity) for every placement, asking each group once. A group that cannot
+ * be reached gives a WARNING and no rows (the shards view then shows NULL sizes).
  */
-SHALE_FUNCTION(shale_shard_placement_sizes)
+SHALE_FUNCTION(shale_shard_placement_stats)
 {
 	InitMaterializedSRF(fcinfo, 0);
 	ReturnSetInfo *result_info = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -144,7 +154,7 @@ SHALE_FUNCTION(shale_shard_placement_sizes)
 	foreach (cell, group_ids)
 	{
 		int group_id = lfirst_int(cell);
-		char *sql = size_query_for_group(group_id);
+		char *sql = stats_query_for_group(group_id);
 		if (sql == NULL)
 			continue;
 		MemoryContext caller_context = CurrentMemoryContext;
@@ -158,11 +168,12 @@ SHALE_FUNCTION(shale_shard_placement_sizes)
 			PGresult *result = worker_connection_receive(connection);
 			for (int row = 0; result != NULL && row < PQntuples(result); row++)
 			{
-				Datum values[3];
-				bool nulls[3] = {false, false, PQgetisnull(result, row, 1) != 0};
+				Datum values[4];
+				bool nulls[4] = {false, false, PQgetisnull(result, row, 1) != 0, PQgetisnull(result, row, 2) != 0};
 				values[0] = Int64GetDatum(strtoll(PQgetvalue(result, row, 0), NULL, 10));
 				values[1] = Int32GetDatum(group_id);
 				values[2] = nulls[2] ? (Datum) 0 : Int64GetDatum(strtoll(PQgetvalue(result, row, 1), NULL, 10));
+				values[3] = nulls[3] ? (Datum) 0 : Int64GetDatum(strtoll(PQgetvalue(result, row, 2), NULL, 10));
 				tuplestore_putvalues(result_info->setResult, result_info->setDesc, values, nulls);
 			}
 			if (result != NULL)
@@ -179,7 +190,7 @@ SHALE_FUNCTION(shale_shard_placement_sizes)
 			RollbackAndReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(caller_context);
 			CurrentResourceOwner = caller_owner;
-			ereport(WARNING, (errmsg("could not read shard sizes from worker group %d: %s", group_id, error->message)));
+			ereport(WARNING, (errmsg("could not read shard sizes and activity from worker group %d: %s", group_id, error->message)));
 		}
 		PG_END_TRY();
 	}

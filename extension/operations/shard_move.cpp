@@ -39,6 +39,8 @@ static int fault_pause_before_cutover_ms = 0;
 static bool auto_scaling = true;
 static int auto_split_size_mb = 10 * 1024;
 static double rebalance_tolerance = 0.1;
+static double auto_split_load_share = 0.5;
+static int auto_split_load_window_s = 300;
 static int fault_pause_after_switch_ms = 0;
 
 /* Defines the settings of shard operations (called from _PG_init). */
@@ -60,6 +62,12 @@ shard_operation_define_settings(void)
 							 "How far above the mean a worker group's data may grow before shaled rebalances.",
 							 "A fraction of the mean size per active group: 0.1 is 10%.", &rebalance_tolerance, 0.1,
 							 0.01, 10.0, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("shale.auto_split_load_share",
+							 "Share of the cluster's scans and writes above which shaled splits a shard.",
+							 "Measured over shale.auto_split_load_window; 1 turns load splits off.",
+							 &auto_split_load_share, 0.5, 0.01, 1.0, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("shale.auto_split_load_window", "Window over which shard activity is compared.", NULL,
+							&auto_split_load_window_s, 300, 10, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("shale.fault_pause_before_cutover", "For crash tests: pause after the copy, before writes are blocked.",
 							NULL, &fault_pause_before_cutover_ms, 0, 0, 3600 * 1000, PGC_SUSET,
 							GUC_UNIT_MS | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);

@@ -52,7 +52,13 @@ max_wal_senders = 20
 max_replication_slots = 20
 shared_preload_libraries = 'shale'
 EOF
-pg_ctl_as_owner start -w -D "$new_node" -l "$work/group3.log" >/dev/null
+if ! pg_ctl_as_owner start -w -D "$new_node" -l "$work/group3.log" >/dev/null; then
+  # the port may have been taken in the meantime: once more on another one
+  tail -5 "$work/group3.log"
+  port=$(free_port_from $((port + 7)))
+  echo "port = $port" >> "$new_node/postgresql.conf"
+  pg_ctl_as_owner start -w -D "$new_node" -l "$work/group3.log" >/dev/null
+fi
 port_sql "$port" "CREATE EXTENSION shale"
 router_sql "ALTER SYSTEM SET shale.auto_scaling = on"
 router_sql "SELECT pg_reload_conf()" >/dev/null
@@ -98,6 +104,29 @@ check "there are more shard sets now" "yes" "$([ "$(router_sql "SELECT count(*) 
 check "data unchanged after the split" "$before" "$(totals)"
 check "every shard range is covered once" "0" \
   "$(router_sql "SELECT count(*) FROM (SELECT hash_min, lead(hash_min) OVER (ORDER BY hash_min) AS next, hash_max FROM shale.shard WHERE table_id = 'accounts'::regclass) r WHERE next IS NOT NULL AND next <> hash_max + 1")"
+
+# ---------------------------------------------------------------- a hot shard splits by itself
+hot_shard=$(router_sql "SELECT shale.shard_for('accounts', 7::bigint)")
+router_sql "ALTER SYSTEM SET shale.auto_split_size = '100GB'"
+router_sql "ALTER SYSTEM SET shale.rebalance_tolerance = 10"
+router_sql "ALTER SYSTEM SET shale.auto_split_load_window = '10s'"
+router_sql "ALTER SYSTEM SET shale.auto_split_load_share = 0.5"
+router_sql "ALTER SYSTEM SET shale.auto_scaling = on"
+router_sql "SELECT pg_reload_conf()" >/dev/null
+echo "SELECT balance FROM accounts WHERE id = 7;" > "$work/hot.sql"
+pgbench -h 127.0.0.1 -p "$ROUTER_PORT" -U postgres -n -c 2 -T 60 -f "$work/hot.sql" postgres > "$work/hot.out" 2>&1 &
+hot_load=$!
+wait_until "the hot shard split" "EXISTS (SELECT 1 FROM shale.event WHERE kind = 'auto_split' AND detail LIKE '%shale.auto_split_load_share%')" 60
+kill "$hot_load" 2>/dev/null || true
+wait "$hot_load" 2>/dev/null || true
+router_sql "ALTER SYSTEM SET shale.auto_scaling = off"
+router_sql "SELECT pg_reload_conf()" >/dev/null
+wait_until "no operation running" "NOT EXISTS (SELECT 1 FROM shale.operations WHERE finished_at IS NULL)" 30
+echo "# $(router_sql "SELECT detail FROM shale.event WHERE kind = 'auto_split' ORDER BY event_id DESC LIMIT 1")"
+check "the hot shard split (its key is in another shard now)" "yes" \
+  "$([ "$(router_sql "SELECT shale.shard_for('accounts', 7::bigint)")" != "$hot_shard" ] && echo yes || echo no)"
+check "the hot shard is gone from the catalog" "0" "$(router_sql "SELECT count(*) FROM shale.shard WHERE shard_id = $hot_shard")"
+check "data unchanged after the load split" "$before" "$(totals)"
 
 # ---------------------------------------------------------------- bad input
 check_contains "draining an unknown group" "worker group 42 does not exist" "$(router_sql "SELECT shale.drain_group(42)" 2>&1 || true)"
