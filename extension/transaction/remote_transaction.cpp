@@ -16,6 +16,7 @@
 extern "C" {
 #include "access/xlog.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 }
@@ -135,28 +136,34 @@ group_gid(const char *gid_base, int group_id)
 	return psprintf("%s_g%d", gid_base, group_id);
 }
 
+/* The saved plan of the commit record INSERT: parsed and planned once per backend. */
+static SPIPlanPtr commit_record_plan = NULL;
+
 /* Writes the commit record of a two-phase commit into the local transaction. */
 static void
 write_commit_record(const char *gid_base, List *group_ids)
 {
-	StringInfoData sql;
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "INSERT INTO shale.commit_record (gid, group_ids) VALUES (%s, '{",
-					 quote_literal_cstr(gid_base));
+	int group_count = list_length(group_ids);
+	Datum *group_datums = (Datum *) palloc(sizeof(Datum) * group_count);
 	ListCell *cell;
-	bool first = true;
 	foreach (cell, group_ids)
-	{
-		appendStringInfo(&sql, "%s%d", first ? "" : ",", lfirst_int(cell));
-		first = false;
-	}
-	appendStringInfoString(&sql, "}')");
+		group_datums[foreach_current_index(cell)] = Int32GetDatum(lfirst_int(cell));
+	Datum values[2] = {CStringGetTextDatum(gid_base),
+					   PointerGetDatum(construct_array(group_datums, group_count, INT4OID, 4, true, TYPALIGN_INT))};
 	/* pre-commit runs after the last statement's snapshot is gone */
 	PushActiveSnapshot(GetTransactionSnapshot());
 	CatalogAccess access = begin_catalog_access();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "shale: SPI_connect failed");
-	if (SPI_execute(sql.data, false, 0) != SPI_OK_INSERT)
+	if (commit_record_plan == NULL)
+	{
+		Oid types[2] = {TEXTOID, INT4ARRAYOID};
+		SPIPlanPtr plan = SPI_prepare("INSERT INTO shale.commit_record (gid, group_ids) VALUES ($1, $2)", 2, types);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "shale: could not prepare the commit record insert");
+		commit_record_plan = plan;
+	}
+	if (SPI_execute_plan(commit_record_plan, values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "shale: could not write the commit record");
 	SPI_finish();
 	end_catalog_access(access);

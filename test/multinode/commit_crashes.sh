@@ -58,7 +58,8 @@ check "A: rolled back on both groups" "0,0" "$(router_sql "SELECT string_agg(v::
 start_transfer crash_b shale.fault_pause_after_local_commit 60000 2
 wait_until 15 both_prepared || true
 wait_until 15 test "$(router_sql "SELECT count(*) FROM shale.commit_record" 2>/dev/null)" != 0 || true
-check "B: both groups prepared, the router committed" "2" "$(prepared_count)"
+# (shaled may already be finishing them: they are over 2 s old and their router transaction ended)
+check "B: the router committed (its commit record exists)" "1" "$(router_sql "SELECT count(*) FROM shale.commit_record")"
 kill -9 "$(backend_of crash_b)"
 wait_until 30 router_answers || true
 wait_until 30 none_prepared || true
