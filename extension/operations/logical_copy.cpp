@@ -238,6 +238,32 @@ target_progress(ShardOperation *operation, int64 *bytes, int64 *rows)
 	}
 }
 
+/*
+ * check_copy_health fails the operation at once when the copy cannot go on:
+ * the source is gone (the side connection's query fails), or a target's
+ * subscription keeps failing (PostgreSQL retries a failing apply or table
+ * copy for ever, so waiting would only hang).
+ */
+static void
+check_copy_health(ShardOperation *operation)
+{
+	(void) side_query_value(operation->source, "SELECT 1");
+	ListCell *group_cell, *target_cell;
+	forboth (group_cell, operation->target_groups, target_cell, operation->targets)
+	{
+		char *name = operation_object_name(operation->operation_id, lfirst_int(group_cell));
+		char *errors = side_query_value((WorkerConnection *) lfirst(target_cell),
+										psprintf("SELECT apply_error_count + sync_error_count FROM pg_stat_subscription_stats "
+												 "WHERE subname = %s",
+												 quote_literal_cstr(name)));
+		if (errors != NULL && atoi(errors) > 0)
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							errmsg("the copy of operation %lld to worker group %d failed",
+								   (long long) operation->operation_id, lfirst_int(group_cell)),
+							errhint("The target node's log says why (subscription %s); the source shards keep serving.", name)));
+	}
+}
+
 void
 logical_copy_wait_synced(ShardOperation *operation, int timeout_ms)
 {
@@ -258,6 +284,8 @@ logical_copy_wait_synced(ShardOperation *operation, int timeout_ms)
 			not_ready += count != NULL ? atoi(count) : 1;
 		}
 		TimestampTz now = GetCurrentTimestamp();
+		if (not_ready > 0 && now >= next_progress)
+			check_copy_health(operation);
 		if (not_ready == 0 || now >= next_progress)
 		{
 			int64 bytes, rows;
@@ -298,7 +326,10 @@ logical_copy_catch_up(ShardOperation *operation, int timeout_ms)
 			if (seen != NULL && atoi(seen) > 0)
 				break;
 			if (GetCurrentTimestamp() >= deadline)
+			{
+				check_copy_health(operation); /* a clear error when it cannot catch up at all */
 				return false;
+			}
 			operation_pause_ms(2);
 		}
 	}

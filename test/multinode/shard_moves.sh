@@ -194,6 +194,26 @@ check "target killed: no replication leftovers once it is back" "0" "$(leftovers
 check "target killed: no stray shard tables" "" "$(stray_tables)"
 check "target killed: nothing left unfinished" "0" "$(router_sql "SELECT count(*) FROM shale.operations WHERE finished_at IS NULL")"
 
+# the source's postmaster killed while the move waits to cut over: it fails quickly, never hangs
+shard=$(shard_on 1)
+total_before_source_kill=$(router_sql "SELECT count(*) || ':' || sum(balance) FROM accounts")
+psql -h 127.0.0.1 -p "$ROUTER_PORT" -U postgres -Atq \
+  -c "SET shale.fault_pause_before_cutover = '3s'" -c "SELECT shale.move_shard($shard, 3)" > "$work/source_kill.out" 2>&1 &
+mover=$!
+wait_for_phase cutover
+killed_at=$SECONDS
+kill -9 "$(head -n 1 "$(node_data_dir 1)/postmaster.pid")"
+wait "$mover" || true
+echo "# source killed: the move ended $((SECONDS - killed_at)) s after the kill"
+check_contains "source killed: the move fails with an error" "ERROR" "$(cat "$work/source_kill.out")"
+check "source killed: the move gave up within 15 s" "yes" "$([ $((SECONDS - killed_at)) -le 15 ] && echo yes || echo no)"
+pg_ctl_as_owner start -w -D "$(node_data_dir 1)" -l "$CLUSTER_DIR/logs/group1-restart.log" >/dev/null
+finish_operations >/dev/null
+check "source killed: the shard stayed on its group" "1" "$(router_sql "SELECT group_id FROM shale.shards WHERE shard_id = $shard")"
+check "source killed: no replication leftovers once it is back" "0" "$(leftovers)"
+check "source killed: no stray shard tables" "" "$(stray_tables)"
+check "source killed: data unchanged" "$total_before_source_kill" "$(router_sql "SELECT count(*) || ':' || sum(balance) FROM accounts")"
+
 # a long transaction writing the table: the cutover cannot block writes in time and gives up
 router_sql "INSERT INTO accounts (id, balance) VALUES (99999999, 0)"
 shard=$(shard_on 1)
