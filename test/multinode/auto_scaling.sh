@@ -79,12 +79,28 @@ check "a join with the reference table on every group" "40000" \
 # ---------------------------------------------------------------- draining a group
 router_sql "ALTER SYSTEM SET shale.auto_scaling = off"
 router_sql "SELECT pg_reload_conf()" >/dev/null
+# each move pauses 2 s before its cutover, so shaled can be killed in the middle of one
+router_sql "ALTER SYSTEM SET shale.fault_pause_before_cutover = '2s'"
+router_sql "SELECT pg_reload_conf()" >/dev/null
 drain=$(router_sql "SELECT shale.drain_group(1)")
 check "draining the same group twice gives the same operation" "$drain" "$(router_sql "SELECT shale.drain_group(1)")"
+wait_until "a drain move waits to cut over" "EXISTS (SELECT 1 FROM shale.operations WHERE kind = 'move' AND phase = 'cutover' AND finished_at IS NULL)" 60
+kill -9 "$(cat "$CLUSTER_DIR/shaled.pid")"
+echo "# killed shaled in the middle of a move"
+sleep 3
+router_sql "ALTER SYSTEM RESET shale.fault_pause_before_cutover"
+router_sql "SELECT pg_reload_conf()" >/dev/null
+"$SHALE_BIN" up --dir "$CLUSTER_DIR" >/dev/null  # starts shaled again, as after a reboot
 wait_until "group 1 drained" "(SELECT finished_at IS NOT NULL FROM shale.operations WHERE operation_id = $drain)" 90
+wait_until "every move cleaned up" "NOT EXISTS (SELECT 1 FROM shale.operations WHERE finished_at IS NULL)" 30
 check "the drain finished" "done" "$(router_sql "SELECT phase FROM shale.operations WHERE operation_id = $drain")"
 check "group 1 holds no placement" "0" "$(router_sql "SELECT count(*) FROM shale.placement WHERE group_id = 1")"
-check "data unchanged after draining" "$before" "$(totals)"
+check "data unchanged after draining (shaled killed meanwhile)" "$before" "$(totals)"
+leftovers=0
+for worker_port in $(router_sql "SELECT port FROM shale.nodes WHERE group_id > 0"); do
+  leftovers=$((leftovers + $(port_sql "$worker_port" "SELECT (SELECT count(*) FROM pg_replication_slots) + (SELECT count(*) FROM pg_subscription) + (SELECT count(*) FROM pg_publication)")))
+done
+check "no replication leftovers after the drain" "0" "$leftovers"
 node1=$(router_sql "SELECT node_id FROM shale.nodes WHERE group_id = 1 AND role = 'primary'")
 check "the drained group's node can be removed" "removed" "$(router_sql "SELECT shale.remove_node($node1)" >/dev/null && echo removed)"
 check "data unchanged after removing it" "$before" "$(totals)"
