@@ -686,6 +686,29 @@ BEGIN
 END
 $$;
 
+-- auto_split splits a shard set for an automatic policy, recording why as an
+-- event; NULL (and nothing done) when no other active group could take the halves.
+CREATE FUNCTION shale.auto_split(shard_id bigint, reason text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    failure text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM shale.node_group g WHERE g.group_id > 0 AND g.state = 'active'
+                   AND g.group_id <> (SELECT p.group_id FROM shale.placement p WHERE p.shard_id = auto_split.shard_id LIMIT 1)) THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO shale.event (kind, detail) VALUES ('auto_split', reason);
+    BEGIN
+        PERFORM shale.split_shard(shard_id);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS failure = MESSAGE_TEXT;
+        INSERT INTO shale.event (kind, detail) VALUES ('auto_split_failed', format('shard %s: %s', shard_id, failure));
+        RETURN format('automatic split of shard %s failed: %s', shard_id, failure);
+    END;
+    RETURN format('split shard %s: %s', shard_id, reason);
+END
+$$;
+
 -- run_scaling_step does the next piece of shard work, one move or split per
 -- call, in its own transaction: the oldest queued drain or rebalance first,
 -- then the automatic policies (when shale.auto_scaling is on): split a shard
@@ -761,38 +784,25 @@ BEGIN
     SELECT r.first_shard_id, r.weight_bytes INTO move FROM shale.shard_sets() r
     WHERE r.weight_bytes > pg_size_bytes(current_setting('shale.auto_split_size'))
     ORDER BY r.weight_bytes DESC LIMIT 1;
-    IF FOUND AND EXISTS (SELECT 1 FROM shale.node_group g WHERE g.group_id > 0 AND g.state = 'active'
-                         AND g.group_id <> (SELECT p.group_id FROM shale.placement p WHERE p.shard_id = move.first_shard_id LIMIT 1)) THEN
-        INSERT INTO shale.event (kind, detail)
-        VALUES ('auto_split', format('shard %s holds %s, past shale.auto_split_size (%s)', move.first_shard_id,
-                                     pg_size_pretty(move.weight_bytes), current_setting('shale.auto_split_size')));
-        BEGIN
-            PERFORM shale.split_shard(move.first_shard_id);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS done = MESSAGE_TEXT;
-            INSERT INTO shale.event (kind, detail) VALUES ('auto_split_failed', format('shard %s: %s', move.first_shard_id, done));
-            RETURN format('automatic split of shard %s failed: %s', move.first_shard_id, done);
-        END;
-        RETURN format('split shard %s', move.first_shard_id);
+    IF FOUND THEN
+        done := shale.auto_split(move.first_shard_id,
+                                 format('shard %s holds %s, past shale.auto_split_size (%s)', move.first_shard_id,
+                                        pg_size_pretty(move.weight_bytes), current_setting('shale.auto_split_size')));
+        IF done IS NOT NULL THEN
+            RETURN done;
+        END IF;
     END IF;
     -- too hot: split the set taking more than shale.auto_split_load_share of the activity
     SELECT * INTO move FROM shale.hot_shard_set(current_setting('shale.auto_split_load_share')::float8,
                                                  current_setting('shale.auto_split_load_window')::interval);
-    IF move.shard_id IS NOT NULL AND current_setting('shale.auto_split_load_share')::float8 < 1
-       AND EXISTS (SELECT 1 FROM shale.node_group g WHERE g.group_id > 0 AND g.state = 'active'
-                   AND g.group_id <> (SELECT p.group_id FROM shale.placement p WHERE p.shard_id = move.shard_id LIMIT 1)) THEN
-        INSERT INTO shale.event (kind, detail)
-        VALUES ('auto_split', format('shard %s took %s%% of the scans and writes (%s) over shale.auto_split_load_window, past shale.auto_split_load_share (%s)',
-                                     move.shard_id, round((move.share * 100)::numeric, 1), move.activity,
-                                     current_setting('shale.auto_split_load_share')));
-        BEGIN
-            PERFORM shale.split_shard(move.shard_id);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS done = MESSAGE_TEXT;
-            INSERT INTO shale.event (kind, detail) VALUES ('auto_split_failed', format('shard %s: %s', move.shard_id, done));
-            RETURN format('automatic split of shard %s failed: %s', move.shard_id, done);
-        END;
-        RETURN format('split hot shard %s', move.shard_id);
+    IF move.shard_id IS NOT NULL AND current_setting('shale.auto_split_load_share')::float8 < 1 THEN
+        done := shale.auto_split(move.shard_id,
+                                 format('shard %s took %s%% of the scans and writes (%s) over shale.auto_split_load_window, past shale.auto_split_load_share (%s)',
+                                        move.shard_id, round((move.share * 100)::numeric, 1), move.activity,
+                                        current_setting('shale.auto_split_load_share')));
+        IF done IS NOT NULL THEN
+            RETURN done;
+        END IF;
     END IF;
     -- out of balance (a group was added, or data grew unevenly): queue a rebalance
     SELECT * INTO move FROM shale.next_rebalance_move(tolerance);
@@ -863,5 +873,5 @@ REVOKE ALL ON FUNCTION shale.add_node(text, int, int, text), shale.remove_node(i
                        shale.create_restore_point(text), shale.move_shard(bigint, int),
                        shale.split_shard(bigint, bigint, int[]), shale.cleanup_operations(),
                        shale.rebalance(), shale.drain_group(int), shale.run_scaling_step(),
-                       shale.copy_reference_tables(int)
+                       shale.copy_reference_tables(int), shale.auto_split(bigint, text)
     FROM PUBLIC;

@@ -17,6 +17,7 @@ extern "C" {
 #include "metadata/distribution_hash.h"
 #include "metadata/metadata_cache.h"
 #include "metadata/shard_names.h"
+#include "utils/subtransaction.h"
 
 /*
  * coerce_to_type converts a value to the distribution column's type (so that
@@ -140,6 +141,36 @@ stats_query_for_group(int group_id)
 	return any ? sql.data : NULL;
 }
 
+/* One group's part of shale_shard_placement_stats: its query, and where the rows go. */
+typedef struct GroupStatsRead
+{
+	int group_id;
+	const char *sql;
+	ReturnSetInfo *result_info;
+} GroupStatsRead;
+
+/* Asks one group for its shards' stats and adds them to the result (in a subtransaction: it may fail). */
+static void
+read_group_stats(void *argument)
+{
+	GroupStatsRead *read = (GroupStatsRead *) argument;
+	WorkerConnection *connection = statement_connection(read->group_id);
+	worker_connection_send(connection, read->sql);
+	PGresult *result = worker_connection_receive(connection);
+	for (int row = 0; result != NULL && row < PQntuples(result); row++)
+	{
+		Datum values[4];
+		bool nulls[4] = {false, false, PQgetisnull(result, row, 1) != 0, PQgetisnull(result, row, 2) != 0};
+		values[0] = Int64GetDatum(strtoll(PQgetvalue(result, row, 0), NULL, 10));
+		values[1] = Int32GetDatum(read->group_id);
+		values[2] = nulls[2] ? (Datum) 0 : Int64GetDatum(strtoll(PQgetvalue(result, row, 1), NULL, 10));
+		values[3] = nulls[3] ? (Datum) 0 : Int64GetDatum(strtoll(PQgetvalue(result, row, 2), NULL, 10));
+		tuplestore_putvalues(read->result_info->setResult, read->result_info->setDesc, values, nulls);
+	}
+	if (result != NULL)
+		PQclear(result);
+}
+
 /*
  * shale_shard_placement_stats returns (shard_id, group_id, size_bytes,
  * activity) for every placement, asking each group once. A group that cannot
@@ -157,42 +188,11 @@ SHALE_FUNCTION(shale_shard_placement_stats)
 		char *sql = stats_query_for_group(group_id);
 		if (sql == NULL)
 			continue;
-		MemoryContext caller_context = CurrentMemoryContext;
-		ResourceOwner caller_owner = CurrentResourceOwner;
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(caller_context);
-		PG_TRY();
-		{
-			WorkerConnection *connection = statement_connection(group_id);
-			worker_connection_send(connection, sql);
-			PGresult *result = worker_connection_receive(connection);
-			for (int row = 0; result != NULL && row < PQntuples(result); row++)
-			{
-				Datum values[4];
-				bool nulls[4] = {false, false, PQgetisnull(result, row, 1) != 0, PQgetisnull(result, row, 2) != 0};
-				values[0] = Int64GetDatum(strtoll(PQgetvalue(result, row, 0), NULL, 10));
-				values[1] = Int32GetDatum(group_id);
-				values[2] = nulls[2] ? (Datum) 0 : Int64GetDatum(strtoll(PQgetvalue(result, row, 1), NULL, 10));
-				values[3] = nulls[3] ? (Datum) 0 : Int64GetDatum(strtoll(PQgetvalue(result, row, 2), NULL, 10));
-				tuplestore_putvalues(result_info->setResult, result_info->setDesc, values, nulls);
-			}
-			if (result != NULL)
-				PQclear(result);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(caller_context);
-			CurrentResourceOwner = caller_owner;
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(caller_context);
-			ErrorData *error = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(caller_context);
-			CurrentResourceOwner = caller_owner;
-			ereport(WARNING, (errmsg("could not read shard sizes and activity from worker group %d: %s", group_id, error->message)));
-		}
-		PG_END_TRY();
+		GroupStatsRead read = {group_id, sql, result_info};
+		ErrorData *error = run_in_subtransaction(read_group_stats, &read);
+		if (error != NULL)
+			ereport(WARNING, (errmsg("could not read shard sizes and activity from worker group %d: %s", group_id,
+									 error->message)));
 	}
 	return (Datum) 0;
 }

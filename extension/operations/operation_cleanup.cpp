@@ -20,6 +20,7 @@ extern "C" {
 #include "metadata/shard_names.h"
 #include "operations/shard_operation.h"
 #include "utils/catalog_access.h"
+#include "utils/subtransaction.h"
 
 /* Drops the subscription of an operation on one target, without touching its (source) slot. */
 static void
@@ -168,41 +169,41 @@ drop_leftovers(int64 operation_id, int source_group, List *target_groups, List *
 	}
 }
 
+/* The arguments of drop_leftovers, for run_in_subtransaction. */
+typedef struct LeftoverDrop
+{
+	int64 operation_id;
+	int source_group;
+	List *target_groups;
+	List *source_tables;
+	List *target_tables;
+	List *target_table_groups;
+	bool switched;
+	List *opened; /* side connections to close afterwards, whatever happened */
+} LeftoverDrop;
+
+static void
+drop_leftovers_of(void *argument)
+{
+	LeftoverDrop *drop = (LeftoverDrop *) argument;
+	drop_leftovers(drop->operation_id, drop->source_group, drop->target_groups, drop->source_tables,
+				   drop->target_tables, drop->target_table_groups, drop->switched, &drop->opened);
+}
+
 bool
 cleanup_operation_leftovers(int64 operation_id, int source_group, List *target_groups, List *source_tables,
 							List *target_tables, List *target_table_groups, bool switched)
 {
-	List **opened = (List **) palloc0(sizeof(List *)); /* on the heap: survives the longjmp */
-	volatile bool done = true;
-	MemoryContext caller_context = CurrentMemoryContext;
-	ResourceOwner caller_owner = CurrentResourceOwner;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(caller_context);
-	PG_TRY();
-	{
-		drop_leftovers(operation_id, source_group, target_groups, source_tables, target_tables, target_table_groups,
-					   switched, opened);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller_context);
-		CurrentResourceOwner = caller_owner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(caller_context);
-		ErrorData *error = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller_context);
-		CurrentResourceOwner = caller_owner;
+	LeftoverDrop drop = {operation_id, source_group, target_groups, source_tables, target_tables,
+						 target_table_groups, switched, NIL};
+	ErrorData *error = run_in_subtransaction(drop_leftovers_of, &drop);
+	if (error != NULL)
 		ereport(WARNING, (errmsg("could not clean up after shard operation %lld: %s", (long long) operation_id, error->message),
 						  errhint("shaled tries again within seconds; SELECT shale.cleanup_operations() does it by hand.")));
-		done = false;
-	}
-	PG_END_TRY();
 	ListCell *cell;
-	foreach (cell, *opened)
+	foreach (cell, drop.opened)
 		worker_connection_discard((WorkerConnection *) lfirst(cell));
-	return done;
+	return error == NULL;
 }
 
 /* An int[] or bigint[] column value as an IntList (bigints are narrowed: group ids only). */

@@ -27,6 +27,7 @@ extern "C" {
 #include "metadata/metadata_cache.h"
 #include "operations/shard_operation.h"
 #include "utils/catalog_access.h"
+#include "utils/subtransaction.h"
 
 /* The advisory lock key that serializes shard operations (shaled's leader lock is ...001). */
 #define SHARD_OPERATION_LOCK_KEY "7415368002"
@@ -212,6 +213,13 @@ run_operation_steps(ShardOperation *operation)
 					 errdetail("shaled drops the old shards within seconds (shale.cleanup_operations()).")));
 }
 
+/* run_operation_steps for run_in_subtransaction. */
+static void
+run_operation_steps_of(void *operation)
+{
+	run_operation_steps((ShardOperation *) operation);
+}
+
 /* Closes the operation's side connections (never raises). */
 static void
 close_operation_connections(ShardOperation *operation)
@@ -271,25 +279,9 @@ run_shard_operation(ShardOperation *operation)
 {
 	operation_log_start(operation);
 
-	MemoryContext caller_context = CurrentMemoryContext;
-	ResourceOwner caller_owner = CurrentResourceOwner;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(caller_context);
-	PG_TRY();
+	ErrorData *error = run_in_subtransaction(run_operation_steps_of, operation);
+	if (error != NULL)
 	{
-		run_operation_steps(operation);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller_context);
-		CurrentResourceOwner = caller_owner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(caller_context);
-		ErrorData *error = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(caller_context);
-		CurrentResourceOwner = caller_owner;
 		if (error->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE && !operation->writes_blocked)
 		{
 			error->detail = error->message;
@@ -308,7 +300,6 @@ run_shard_operation(ShardOperation *operation)
 		operation_log_close();
 		ReThrowError(error);
 	}
-	PG_END_TRY();
 	close_operation_connections(operation);
 	operation_log_close();
 	return operation->operation_id;
