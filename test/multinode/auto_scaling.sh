@@ -8,10 +8,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib/cluster.sh"
 
 with_test_cluster scaling --workers 2 --replicas 0
-work=$(mktemp -d /tmp/shale-scaling.XXXXXX)
+# scratch files and the hand-made node live in the test cluster's work dir, removed on exit
 chmod 777 "$work"
 new_node="$work/group3"
-trap '[ -f "$new_node/postmaster.pid" ] && pg_ctl_as_owner stop -D "$new_node" -m immediate >/dev/null 2>&1; cluster_stop; rm -rf "$work"' EXIT
+trap '[ -f "$new_node/postmaster.pid" ] && pg_ctl_as_owner stop -D "$new_node" -m immediate >/dev/null 2>&1 || true; cluster_stop; rm -rf "$work"' EXIT
 
 router_sql "CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL, pad text)"
 router_sql "INSERT INTO accounts SELECT g, g % 100, repeat('x', 200) FROM generate_series(1, 40000) g"

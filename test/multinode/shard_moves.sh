@@ -16,8 +16,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib/cluster.sh"
 
 with_test_cluster moves --workers 3 --replicas 0
-work=$(mktemp -d /tmp/shale-moves.XXXXXX)
-trap 'touch "$work/stop"; wait; cluster_stop; rm -rf "$work"' EXIT
+# scratch files live in the test cluster's work dir (with_test_cluster), removed on exit
+trap 'touch "$work/stop"; wait || true; cluster_stop; rm -rf "$work"' EXIT
 ports=("$(node_port group1)" "$(node_port group2)" "$(node_port group3)")
 
 router_sql "CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL, note text)"
