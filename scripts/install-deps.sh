@@ -13,6 +13,10 @@ packages=(
   libboost-dev libboost-program-options-dev nlohmann-json3-dev
   # tests
   googletest libgtest-dev python3-psycopg2
+  # shaled's HTTP API tests (test/e2e/http_api.sh); Boost.Beast comes with libboost-dev
+  curl
+  # backups (docs/backups.md)
+  pgbackrest
   "$@"
 )
 

@@ -3,11 +3,14 @@
 // replication mode.
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/daemon_control.h"
+#include "cli/failover_status.h"
+#include "cli/scaling_commands.h"
 #include "common/pg_connection.h"
 
 namespace shale {
@@ -74,27 +77,40 @@ int cluster_status(const std::string &dir)
     ClusterLayout layout = load_layout_or_fail(dir);
     std::printf("%-18s %-26s %-6s %-6s %-6s %s\n", "NODE", "ROLE", "GROUP", "PORT", "STATE", "REPLICATION LAG");
     bool all_up = true;
-    for (const auto &node : layout.nodes) {
+    // Roles change with failovers: the catalog knows the current ones.
+    std::map<int, CatalogNode> catalog = read_catalog_nodes(layout);
+    for (auto node : layout.nodes) {
+        auto recorded = catalog.find(node.port);
+        if (recorded != catalog.end())
+            node.role = recorded->second.role;
         NodeStatus status = node_status(layout, node);
+        if (recorded != catalog.end() && recorded->second.lag_bytes && !node.is_primary())
+            status.lag = std::to_string(*recorded->second.lag_bytes) + " bytes";
         std::string role = node.kind + " " + node.role;
         if (status.in_recovery && *status.in_recovery == node.is_primary())
-            role = node.kind + " " + (*status.in_recovery ? "replica" : "primary") + " (was " + node.role + ")";
+            role = node.kind + " " + (*status.in_recovery ? "replica" : "primary") + " (catalog: " + node.role + ")";
         all_up = all_up && status.up;
         std::printf("%-18s %-26s %-6d %-6d %-6s %s\n", node.name.c_str(), role.c_str(), node.group, node.port,
                     status.up ? "up" : "down", status.up ? status.lag.c_str() : "-");
     }
     auto pid = daemon_pid(layout);
-    if (pid)
+    if (pid) {
         std::printf("shaled: running (pid %d), log %s\n", static_cast<int>(*pid), layout.daemon_log().c_str());
-    else
+        if (layout.http_port > 0)
+            std::printf("HTTP API: %s (GET /v1/cluster, /v1/nodes, /v1/events, /metrics)\n",
+                        layout.http_address().c_str());
+    } else {
         std::printf("shaled: NOT running\n");
+    }
     if (layout.replicas == 0)
         std::printf("replication: none (no replicas)\n");
     else if (layout.synchronous)
         std::printf("replication: synchronous (each primary waits for ANY 1 of its replicas)\n");
     else
         std::printf("replication: ASYNC — warning: a failover can lose acknowledged commits\n");
-    return all_up && pid ? 0 : 1;
+    bool failover_healthy = print_failover_summary(layout, catalog);
+    print_scaling_summary(layout);  // shard operations and shards per group
+    return all_up && pid && failover_healthy ? 0 : 1;
 }
 
 int cluster_uri(const std::string &dir)

@@ -8,10 +8,12 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/backup_commands.h"
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/daemon_control.h"
 #include "cli/node_control.h"
+#include "cli/node_setup.h"
 #include "cli/port_allocator.h"
 #include "cli/registration.h"
 #include "common/os_user.h"
@@ -85,26 +87,15 @@ static ClusterLayout create_cluster(const UpOptions &options, const OsUser &user
 
     NodeControl control(layout, user);
     try {
-        std::vector<NodeSpec> primaries = select_nodes(layout, true);
-        std::vector<NodeSpec> replicas = select_nodes(layout, false);
-        progress("initdb of " + std::to_string(primaries.size()) + " primaries");
-        control.initdb(primaries);
-        for (const auto &primary : primaries)
-            control.configure_primary(primary);
-        progress("starting primaries");
-        control.start(primaries);
-        if (!replicas.empty()) {
-            progress("cloning " + std::to_string(replicas.size()) + " replica(s) with pg_basebackup");
-            control.base_backup(replicas);
-            for (const auto &replica : replicas)
-                control.configure_replica(replica);
-            progress("starting replicas");
-            control.start(replicas);
-            configure_synchronous_replication(layout);
-        }
+        NewNodes nodes;
+        nodes.primaries = select_nodes(layout, true);
+        nodes.replicas = select_nodes(layout, false);
+        // pgBackRest config and stanzas; shaled takes the first backup
+        nodes.setup_backups = [&] { setup_backups(layout, user); };
+        nodes.progress = progress;
+        create_and_start_nodes(layout, control, nodes);  // shared with `shale add-group`
         if (!extension_disabled()) {
-            progress("creating the shale extension and registering nodes");
-            create_extensions(layout);
+            progress("registering nodes");
             register_nodes(layout);
         } else {
             progress("SHALE_NO_EXTENSION=1: skipping the extension and node registration");
@@ -140,7 +131,7 @@ static void warn_about_ignored_flags(const UpOptions &options, const ClusterLayo
 }
 
 // start_existing_cluster starts whatever is not running of an existing cluster.
-static void start_existing_cluster(const UpOptions &options, const ClusterLayout &layout, const OsUser &user)
+static void start_existing_cluster(const UpOptions &options, ClusterLayout &layout, const OsUser &user)
 {
     warn_about_ignored_flags(options, layout);
     std::vector<NodeSpec> stopped;
@@ -159,7 +150,7 @@ static void start_existing_cluster(const UpOptions &options, const ClusterLayout
     }
     if (!daemon_pid(layout)) {
         pid_t pid = start_daemon(layout);
-        progress("started shaled (pid " + std::to_string(pid) + ")");
+        progress("started shaled (pid " + std::to_string(pid) + "), HTTP API on " + layout.http_address());
     } else if (stopped.empty()) {
         progress("cluster in " + layout.dir + " is already running");
     }
@@ -185,7 +176,8 @@ int cluster_up(const UpOptions &options)
         check_extension_installed();
         layout = create_cluster(options, user);
         pid_t pid = start_daemon(layout);
-        progress("started shaled (pid " + std::to_string(pid) + "), log in " + layout.daemon_log());
+        progress("started shaled (pid " + std::to_string(pid) + "), log in " + layout.daemon_log() +
+                 ", HTTP API on " + layout.http_address());
         auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
         progress("cluster ready in " + std::to_string(elapsed.count() / 1000.0).substr(0, 4) + " s");
     }

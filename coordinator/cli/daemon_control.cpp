@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "cli/cli_error.h"
+#include "cli/port_allocator.h"
 #include "common/process.h"
 
 namespace shale {
@@ -46,15 +48,35 @@ std::optional<pid_t> daemon_pid(const ClusterLayout &layout)
     return pid;
 }
 
-pid_t start_daemon(const ClusterLayout &layout)
+
+// choose_http_port keeps the cluster's HTTP API port when it is still free, so
+// dashboards keep working across restarts; otherwise it takes the first free
+// port after the cluster's node ports.
+static int choose_http_port(const ClusterLayout &layout)
 {
+    if (layout.http_port > 0 && port_is_free(layout.http_port))
+        return layout.http_port;
+    int highest = 0;
+    for (const auto &node : layout.nodes)
+        highest = std::max(highest, node.port);
+    return allocate_ports(highest + 1, false, 1).front();
+}
+
+pid_t start_daemon(ClusterLayout &layout)
+{
+    int http_port = choose_http_port(layout);
+    if (http_port != layout.http_port) {
+        layout.http_port = http_port;
+        layout.save();
+    }
     {
         std::ofstream config(layout.daemon_config_file(), std::ios::trunc);
         config << "# shaled configuration, written by `shale up`.\n"
-               << "router = host=127.0.0.1 port=" << layout.router_primary().port
-               << " dbname=postgres user=postgres\n"
+               << "router = " << layout.router_conninfo("shaled") << "\n"
                << "log-level = info\n"
-               << "check-interval-ms = 1000\n";
+               << "check-interval-ms = 1000\n"
+               << "http-port = " << layout.http_port << "\n"
+               << "cluster-dir = " << layout.dir << "\n";
         if (!config)
             throw CliError("could not write " + layout.daemon_config_file());
     }

@@ -14,8 +14,10 @@ namespace shale {
 // shaled.pid, alive and really a shaled).
 std::optional<pid_t> daemon_pid(const ClusterLayout &layout);
 // start_daemon writes shaled.conf and starts shaled in the background; throws if
-// it exits at once. Returns its pid.
-pid_t start_daemon(const ClusterLayout &layout);
+// it exits at once. Returns its pid. It also picks the port of shaled's HTTP API
+// (the one the cluster had, when still free) and records it in layout and in
+// cluster.json.
+pid_t start_daemon(ClusterLayout &layout);
 // stop_daemon sends SIGTERM, waits up to 5 s, then SIGKILL. Returns false when it
 // was not running.
 bool stop_daemon(const ClusterLayout &layout);

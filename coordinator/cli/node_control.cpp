@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "cli/cli_error.h"
+#include "common/backup_repository.h"
 #include "common/process.h"
 
 namespace shale {
@@ -162,16 +163,21 @@ void NodeControl::configure_primary(const NodeSpec &node) const
         "max_replication_slots = 20\n"
         "wal_keep_size = '256MB'\n"
         "hot_standby = on\n"
+        // pg_rewind needs it to bring a failed-over primary back as a replica
+        "wal_log_hints = on\n"
         "max_connections = 200\n"
         "logging_collector = off\n";
     if (!extension_disabled())
         settings += "shared_preload_libraries = 'shale'\n";
+    // WAL archiving into the group's pgBackRest stanza (docs/backups.md)
+    settings += backup_server_settings(layout_, node.group);
     append_to_file(node.data_dir + "/postgresql.conf", settings);
 
     std::ofstream hba(node.data_dir + "/pg_hba.conf", std::ios::trunc);
     hba << "# Written by `shale up`: a local development cluster, TCP on 127.0.0.1 only.\n"
            "host all all 127.0.0.1/32 trust\n"
-           "host replication all 127.0.0.1/32 trust\n";
+           "host replication all 127.0.0.1/32 trust\n"
+        << backup_hba_lines();
     if (!hba)
         throw CliError("could not write " + node.data_dir + "/pg_hba.conf");
 }

@@ -33,10 +33,10 @@ static PgResult run_sql(const PgConnection &connection, const NodeSpec &node, co
     return result;
 }
 
-void configure_synchronous_replication(const ClusterLayout &layout)
+void configure_synchronous_replication(const ClusterLayout &layout, std::optional<int> only_group)
 {
     for (const auto &primary : layout.nodes) {
-        if (!primary.is_primary())
+        if (!primary.is_primary() || (only_group && primary.group != *only_group))
             continue;
         std::string names;
         for (const auto &node : layout.nodes)
@@ -51,12 +51,16 @@ void configure_synchronous_replication(const ClusterLayout &layout)
     }
 }
 
-void create_extensions(const ClusterLayout &layout)
+void create_extensions(const ClusterLayout &layout, std::optional<int> only_group)
 {
     for (const auto &node : layout.nodes) {
-        if (!node.is_primary())
+        if (!node.is_primary() || (only_group && node.group != *only_group))
             continue;
         PgConnection connection = connect_to(node);
+        // After a failover or switchover the primary of creation may run as a
+        // standby: read-only, and it has the extension from its new primary.
+        if (run_sql(connection, node, "SELECT pg_is_in_recovery()").value(0, 0) == "t")
+            continue;
         run_sql(connection, node, "CREATE EXTENSION IF NOT EXISTS shale");
     }
 }
@@ -95,6 +99,23 @@ bool register_nodes(const ClusterLayout &layout)
     }
     run_sql(connection, router, "COMMIT");
     return true;
+}
+
+void register_group(const ClusterLayout &layout, int layout_group, const std::string &router_conninfo)
+{
+    PgConnection connection = PgConnection::connect(router_conninfo);
+    if (!connection.ok())
+        throw CliError("cannot connect to the router: " + connection.error_message());
+    PQsetNoticeProcessor(connection.get(), ignore_notice, nullptr);
+    const NodeSpec &router = layout.router_primary();  // names the node in error messages only
+    const std::string group = std::to_string(layout_group);
+    run_sql(connection, router, "BEGIN");
+    for (bool primaries : {true, false})
+        for (const auto &node : layout.nodes)
+            if (node.group == layout_group && node.is_primary() == primaries)
+                run_sql(connection, router, "SELECT shale.add_node($1, $2, $3, $4)",
+                        {"127.0.0.1", std::to_string(node.port), group, node.role});
+    run_sql(connection, router, "COMMIT");
 }
 
 }  // namespace shale

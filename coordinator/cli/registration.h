@@ -3,6 +3,9 @@
 // node in the router's catalog through shale.add_node.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "common/cluster_layout.h"
 
 namespace shale {
@@ -10,13 +13,23 @@ namespace shale {
 // configure_synchronous_replication sets synchronous_standby_names on every
 // primary that has replicas (ANY 1 of them, or '' when the cluster is async)
 // with ALTER SYSTEM and reloads the configuration.
-void configure_synchronous_replication(const ClusterLayout &layout);
+// With only_group, only that layout group's primary is touched (`shale add-group`).
+void configure_synchronous_replication(const ClusterLayout &layout, std::optional<int> only_group = std::nullopt);
 
-// create_extensions runs CREATE EXTENSION IF NOT EXISTS shale on every primary.
-void create_extensions(const ClusterLayout &layout);
+// create_extensions runs CREATE EXTENSION IF NOT EXISTS shale on every primary
+// (or on the primary of only_group).
+void create_extensions(const ClusterLayout &layout, std::optional<int> only_group = std::nullopt);
 
 // register_nodes adds every node to shale.nodes on the router primary, in one
 // transaction, unless the catalog already has nodes. Returns true if it did.
 bool register_nodes(const ClusterLayout &layout);
+
+// register_group adds the nodes of one new worker group to shale.nodes, in one
+// transaction on `router_conninfo` (a libpq connection string or URI of the
+// writable router, with its own timeouts): the primary as
+// catalog group `layout_group` (so stanza names, directories and catalog ids
+// agree), then its replicas. add_node copies the reference tables to the new
+// primary in that transaction. Throws on any error (nothing is registered then).
+void register_group(const ClusterLayout &layout, int layout_group, const std::string &router_conninfo);
 
 }  // namespace shale

@@ -57,6 +57,32 @@ ClusterLayout ClusterLayout::plan(const std::string &dir, const std::string &os_
     return layout;
 }
 
+std::vector<NodeSpec> ClusterLayout::add_worker_group(int group, int replicas, const std::vector<int> &ports)
+{
+    if (ports.size() != static_cast<size_t>(replicas) + 1)
+        throw std::logic_error("add_worker_group needs one port per node");
+    for (const auto &node : nodes)
+        if (node.group == group)
+            throw std::logic_error("group " + std::to_string(group) + " is already in the layout");
+    std::vector<NodeSpec> added;
+    for (int replica = 0; replica <= replicas; replica++)
+        added.push_back(make_node(dir, "worker", group, replica, ports[replica]));
+    nodes.insert(nodes.end(), added.begin(), added.end());
+    workers++;
+    return added;
+}
+
+std::vector<NodeSpec> ClusterLayout::remove_group(int group)
+{
+    std::vector<NodeSpec> removed, kept;
+    for (const auto &node : nodes)
+        (node.group == group && node.kind == "worker" ? removed : kept).push_back(node);
+    if (!removed.empty())
+        workers--;
+    nodes = kept;
+    return removed;
+}
+
 const NodeSpec &ClusterLayout::router_primary() const
 {
     return nodes.at(0);
@@ -83,6 +109,11 @@ std::string ClusterLayout::uri() const
     return "postgres://postgres@" + hosts + "/postgres?target_session_attrs=read-write";
 }
 
+std::string ClusterLayout::router_conninfo(const std::string &application_name) const
+{
+    return uri() + "&connect_timeout=5&application_name=" + application_name;
+}
+
 void ClusterLayout::save() const
 {
     json document;
@@ -92,6 +123,7 @@ void ClusterLayout::save() const
     document["synchronous"] = synchronous;
     document["workers"] = workers;
     document["replicas"] = replicas;
+    document["http_port"] = http_port;
     document["nodes"] = json::array();
     for (const auto &node : nodes) {
         document["nodes"].push_back({{"name", node.name},
@@ -127,6 +159,8 @@ std::optional<ClusterLayout> ClusterLayout::load(const std::string &dir)
         layout.synchronous = document.at("synchronous").get<bool>();
         layout.workers = document.at("workers").get<int>();
         layout.replicas = document.at("replicas").get<int>();
+        // absent in clusters made before shaled had an HTTP API
+        layout.http_port = document.value("http_port", 0);
         for (const auto &entry : document.at("nodes")) {
             NodeSpec node;
             node.name = entry.at("name").get<std::string>();

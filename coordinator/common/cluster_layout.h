@@ -32,6 +32,8 @@ struct ClusterLayout {
     bool synchronous = true;
     int workers = 2;
     int replicas = 1;
+    // shaled's HTTP API port on 127.0.0.1 (0: none yet; `shale up` picks one)
+    int http_port = 0;
     std::vector<NodeSpec> nodes;
 
     // plan builds the node list: router primary, router replicas, then each worker
@@ -39,11 +41,27 @@ struct ClusterLayout {
     static ClusterLayout plan(const std::string &dir, const std::string &os_user, int workers,
                               int replicas, bool synchronous, const std::vector<int> &ports);
 
+    // add_worker_group appends worker group `group` (a primary and `replicas`
+    // replicas, under DIR/groupN) taking ports in that order, counts it in
+    // `workers` and returns the new nodes. Used by `shale add-group`.
+    std::vector<NodeSpec> add_worker_group(int group, int replicas, const std::vector<int> &ports);
+    // remove_group drops every node of a worker group and uncounts it; returns
+    // the removed nodes. Used by `shale drain --remove`.
+    std::vector<NodeSpec> remove_group(int group);
+
     const NodeSpec &router_primary() const;
     // primary_of returns the primary of the group a node belongs to.
     const NodeSpec &primary_of(const NodeSpec &node) const;
     // uri is the postgres:// URI clients use: every router node, read-write target.
     std::string uri() const;
+    // router_conninfo is uri() with a connect time-out and an application_name:
+    // it reaches whichever router node accepts writes, also after a router failover.
+    std::string router_conninfo(const std::string &application_name) const;
+    // http_address is the base URL of shaled's HTTP API, empty without a port.
+    std::string http_address() const
+    {
+        return http_port > 0 ? "http://127.0.0.1:" + std::to_string(http_port) : "";
+    }
 
     std::string layout_file() const { return dir + "/cluster.json"; }
     std::string log_dir() const { return dir + "/logs"; }

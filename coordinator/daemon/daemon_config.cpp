@@ -33,6 +33,34 @@ static void apply_setting(DaemonConfig &config, const std::string &key, const st
         if (interval < 100 || interval > 600000)
             throw UsageError("check-interval-ms must be between 100 and 600000");
         config.check_interval_ms = interval;
+    } else if (key == "http-port") {
+        int port = -1;
+        try {
+            port = std::stoi(value);
+        } catch (const std::exception &) {
+        }
+        if (port < 0 || port > 65535)
+            throw UsageError("invalid http-port \"" + value + "\" (use 1..65535, or 0 for no HTTP server)");
+        config.http_port = port;
+    } else if (key == "check-timeout-ms" || key == "failover-refused-checks" || key == "failover-timeout-checks") {
+        int number = 0;
+        try {
+            number = std::stoi(value);
+        } catch (const std::exception &) {
+            throw UsageError("invalid " + key + " \"" + value + "\"");
+        }
+        bool is_timeout = key == "check-timeout-ms";
+        if (number < (is_timeout ? 100 : 1) || number > (is_timeout ? 60000 : 100))
+            throw UsageError(key + (is_timeout ? " must be between 100 and 60000" : " must be between 1 and 100"));
+        (is_timeout ? config.check_timeout_ms
+                    : key == "failover-refused-checks" ? config.failover_refused_checks
+                                                       : config.failover_timeout_checks) = number;
+    } else if (key == "failover") {
+        if (value != "on" && value != "off")
+            throw UsageError("failover must be on or off");
+        config.failover = value == "on";
+    } else if (key == "cluster-dir") {
+        config.cluster_dir = value;
     } else {
         throw UsageError("unknown setting \"" + key + "\"");
     }
@@ -48,7 +76,17 @@ bool parse_daemon_config(int argc, char **argv, DaemonConfig &config)
         ("config", po::value<std::string>(), "config file with key = value lines (same keys as the flags)")
         ("log-file", po::value<std::string>(), "append log lines here (default: stderr)")
         ("log-level", po::value<std::string>(), "debug, info (default), warn or error")
-        ("check-interval-ms", po::value<std::string>(), "milliseconds between health checks (default 1000)");
+        ("check-interval-ms", po::value<std::string>(), "milliseconds between health checks (default 1000)")
+        ("http-port", po::value<std::string>(), "serve the HTTP API and /metrics on 127.0.0.1:PORT\n"
+                                                "(default 0: no HTTP server)")
+        ("cluster-dir", po::value<std::string>(), "directory of the cluster made by `shale up` (for\n"
+                                                  "its name and URI in GET /v1/cluster)")
+        ("check-timeout-ms", po::value<std::string>(), "time-out of one health check (default 1000)")
+        ("failover", po::value<std::string>(), "on (default) or off: automatic failover")
+        ("failover-refused-checks", po::value<std::string>(), "consecutive refused checks that make a primary\n"
+                                                              "lost (default 2)")
+        ("failover-timeout-checks", po::value<std::string>(), "consecutive refused or timed-out checks that\n"
+                                                              "make a primary lost (default 5)");
     po::variables_map values;
     try {
         po::store(po::parse_command_line(argc, argv, options), values);
@@ -71,7 +109,8 @@ bool parse_daemon_config(int argc, char **argv, DaemonConfig &config)
             throw UsageError(error.what());
         }
     }
-    for (const char *key : {"router", "log-file", "log-level", "check-interval-ms"})
+    for (const char *key : {"router", "log-file", "log-level", "check-interval-ms", "http-port", "cluster-dir",
+                            "check-timeout-ms", "failover", "failover-refused-checks", "failover-timeout-checks"})
         if (values.count(key))
             apply_setting(config, key, values[key].as<std::string>());
     if (config.router_conninfo.empty())

@@ -15,6 +15,17 @@ struct DaemonConfig {
     std::string log_file;         // empty: log to stderr
     LogLevel log_level = LogLevel::info;
     int check_interval_ms = 1000;
+    // HTTP API and /metrics on 127.0.0.1:http_port; 0 turns the server off
+    int http_port = 0;
+    // cluster directory of `shale up` (its cluster.json names the cluster and
+    // its URI in GET /v1/cluster); empty when shaled runs without one
+    std::string cluster_dir;
+    // Failover (failover.h): time-out of one health check, and how many
+    // consecutive refused / failed checks make a primary lost.
+    int check_timeout_ms = 1000;
+    bool failover = true;
+    int failover_refused_checks = 2;
+    int failover_timeout_checks = 5;
 };
 
 // UsageError is a bad flag or config value; main prints it and exits with 2.

@@ -102,6 +102,8 @@ void DeadlockDetector::run_if_due(const PgConnection &router, const std::atomic<
         members += (members.empty() ? "" : " -> ") + std::to_string(pid);
     logger_.warn("distributed deadlock among router backends " + members + "; cancelling " + std::to_string(victim));
     router.exec_params("SELECT shale.cancel_for_deadlock($1)", {std::to_string(victim)});
+    if (resolved_counter_ != nullptr)
+        (*resolved_counter_)++;
     router.exec_params("INSERT INTO shale.event (kind, detail) VALUES ('distributed_deadlock', $1)",
                        {"waits " + members + "; cancelled backend " + std::to_string(victim)});
     previous_edges_.clear();

@@ -24,6 +24,9 @@ public:
     // run_if_due collects the wait-for edges of every worker primary and breaks
     // the cycles that were already there at the previous check.
     void run_if_due(const PgConnection &router, const std::atomic<bool> &stop);
+    // count_into makes every deadlock broken add one to *counter (read by
+    // shaled's /metrics from the HTTP thread, hence atomic).
+    void count_into(std::atomic<long long> *counter) { resolved_counter_ = counter; }
 
 private:
     using Edge = std::pair<int, int>;  // router pid waiting → router pid holding the lock
@@ -35,6 +38,7 @@ private:
     std::chrono::milliseconds every_;
     std::chrono::steady_clock::time_point last_run_{};
     std::set<Edge> previous_edges_;
+    std::atomic<long long> *resolved_counter_ = nullptr;
 };
 
 }  // namespace shale

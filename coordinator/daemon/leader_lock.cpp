@@ -2,6 +2,8 @@
 // active shaled.
 #include "daemon/leader_lock.h"
 
+#include <unistd.h>
+
 namespace shale {
 
 using std::chrono::milliseconds;
@@ -35,7 +37,9 @@ bool LeaderLock::ensure_held(const std::atomic<bool> &stop)
         if (reported_router_down_)
             logger_.info("connected to the router again");
         reported_router_down_ = false;
-        connection_.exec("SET application_name = 'shaled'");
+        // "shaled pid N": GET /v1/cluster finds the active daemon's pid through
+        // the session that holds the lock (see cluster_reader.cpp)
+        connection_.exec("SET application_name = 'shaled pid " + std::to_string(getpid()) + "'");
     }
     PgResult granted = connection_.exec_with_deadline(
         "SELECT pg_try_advisory_lock(" + std::to_string(kLeaderLockKey) + ")", milliseconds(2000), &stop);

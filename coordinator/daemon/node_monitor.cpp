@@ -1,6 +1,8 @@
 // node_monitor.cpp — the health-check round of the active shaled.
 #include "daemon/node_monitor.h"
 
+#include <nlohmann/json.hpp>
+
 namespace shale {
 
 using std::chrono::milliseconds;
@@ -26,17 +28,45 @@ bool NodeMonitor::read_nodes(std::vector<NodeRecord> &nodes, const std::atomic<b
     return true;
 }
 
-bool NodeMonitor::record_state(const NodeRecord &node, const std::string &state)
+bool NodeMonitor::record_health(const std::vector<NodeRecord> &nodes, const std::vector<NodeHealth> &health)
 {
-    PgResult result = leader_lock_.connection().exec_params("SELECT shale.set_node_state($1, $2)",
-                                                            {std::to_string(node.node_id), state});
-    const std::string topic = "set_node_state " + std::to_string(node.node_id);
-    if (!result.ok()) {
-        warn_on_change(topic, "shale.set_node_state(" + std::to_string(node.node_id) + ", '" + state +
-                                  "') failed: " + result.error_message());
+    nlohmann::json checks = nlohmann::json::array();
+    for (size_t index = 0; index < nodes.size(); index++) {
+        const NodeHealth &check = health[index];
+        nlohmann::json row = {{"node_id", nodes[index].node_id}, {"reachable", check.reachable}};
+        if (check.reachable) {
+            row["in_recovery"] = check.in_recovery;
+            row["timeline"] = check.timeline > 0 ? nlohmann::json(check.timeline) : nlohmann::json();
+            row["wal_lsn"] = check.wal_lsn.empty() ? nlohmann::json() : nlohmann::json(check.wal_lsn);
+            row["latency"] = check.latency_ms;
+        } else {
+            row["error"] = check.error;
+        }
+        checks.push_back(row);
+    }
+    // A replica's lag is measured against its group's primary checked in the
+    // same round.
+    static const char *kRecordHealth =
+        "WITH checked AS (SELECT * FROM json_to_recordset($1::json) AS c(node_id int, reachable bool, "
+        "in_recovery bool, timeline int, wal_lsn pg_lsn, latency double precision, error text)), "
+        "measured AS (SELECT c.*, CASE WHEN c.in_recovery THEN greatest(pg_wal_lsn_diff(p.wal_lsn, c.wal_lsn), 0)::bigint "
+        "END AS lag FROM checked c JOIN shale.node n ON n.node_id = c.node_id "
+        "LEFT JOIN shale.node pn ON pn.group_id = n.group_id AND pn.role = 'primary' "
+        "LEFT JOIN checked p ON p.node_id = pn.node_id AND p.reachable AND NOT p.in_recovery), "
+        "saved AS (INSERT INTO shale.node_health AS h (node_id, checked_at, reachable, in_recovery, timeline, "
+        "wal_lsn, lag_bytes, check_latency_ms, error) SELECT node_id, now(), reachable, in_recovery, timeline, "
+        "wal_lsn, lag, latency, error FROM measured ON CONFLICT (node_id) DO UPDATE SET checked_at = "
+        "EXCLUDED.checked_at, reachable = EXCLUDED.reachable, in_recovery = EXCLUDED.in_recovery, timeline = "
+        "EXCLUDED.timeline, wal_lsn = EXCLUDED.wal_lsn, lag_bytes = EXCLUDED.lag_bytes, check_latency_ms = "
+        "EXCLUDED.check_latency_ms, error = EXCLUDED.error RETURNING 1) "
+        "SELECT count(shale.set_node_state(c.node_id, CASE WHEN c.reachable THEN 'up' ELSE 'down' END)) "
+        "FROM checked c JOIN shale.node n ON n.node_id = c.node_id";
+    PgResult saved = leader_lock_.connection().exec_params(kRecordHealth, {checks.dump()});
+    if (!saved.ok()) {
+        warn_on_change("record_health", "cannot record health checks: " + saved.error_message());
         return false;
     }
-    clear_warning(topic);
+    clear_warning("record_health");
     return true;
 }
 
@@ -78,11 +108,13 @@ bool NodeMonitor::run_round(const std::atomic<bool> &stop)
     std::vector<NodeHealth> health = checker_.check_nodes(nodes, stop);
     if (stop.load())
         return true;
-    for (size_t index = 0; index < nodes.size(); index++) {
+    last_nodes_ = nodes;
+    for (size_t index = 0; index < nodes.size(); index++)
         note_health(nodes[index], health[index]);
-        if (!record_state(nodes[index], health[index].reachable ? "up" : "down") && !leader_lock_.connection().ok())
-            return false;
-    }
+    if (!record_health(nodes, health) && !leader_lock_.connection().ok())
+        return false;
+    if (failover_ != nullptr)
+        failover_->run_round(leader_lock_.connection(), nodes, health);
     logger_.debug("checked " + std::to_string(nodes.size()) + " nodes");
     return true;
 }

@@ -19,8 +19,11 @@ void TransactionRecovery::run_if_due(const PgConnection &router, const std::atom
         return;
     }
     last_error_.clear();
-    if (result.rows() == 1 && result.value(0, 0) != "0")
+    if (result.rows() == 1 && result.value(0, 0) != "0") {
         logger_.info("2PC recovery finished " + result.value(0, 0) + " prepared transactions");
+        if (finished_counter_ != nullptr && !result.is_null(0, 0))
+            *finished_counter_ += std::stoll(result.value(0, 0));
+    }
 }
 
 }  // namespace shale

@@ -17,12 +17,16 @@ public:
 
     // run_if_due runs one recovery pass when `every` has passed since the last one.
     void run_if_due(const PgConnection &router, const std::atomic<bool> &stop);
+    // count_into makes every pass add the transactions it finished to *counter
+    // (shaled's /metrics reads it from the HTTP thread, hence atomic).
+    void count_into(std::atomic<long long> *counter) { finished_counter_ = counter; }
 
 private:
     Logger &logger_;
     std::chrono::milliseconds every_;
     std::chrono::steady_clock::time_point last_run_{};
     std::string last_error_;
+    std::atomic<long long> *finished_counter_ = nullptr;
 };
 
 }  // namespace shale

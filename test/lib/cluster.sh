@@ -15,21 +15,25 @@ free_port_from() {
   echo "$port"
 }
 
-# random_base_port prints a starting port spread over 20000-44999, so parallel or
-# leftover clusters rarely collide.
+# random_base_port prints a starting port spread over 20000-32699, so parallel or
+# leftover clusters rarely collide. It stays below Linux's ephemeral port range
+# (32768 and up), where any client connection may hold a port for a while.
+# Call it directly in the shell that needs several values: $(...) runs it in a
+# subshell, which does not advance the caller's $RANDOM (two calls, one value).
 random_base_port() {
-  echo $((20000 + (RANDOM % 250) * 100))
+  echo $((20000 + (RANDOM % 127) * 100))
 }
 
 # cluster_start DIR [flags]: shale up into DIR; sets CLUSTER_DIR, CLUSTER_URI, ROUTER_PORT.
-# A start that fails (a port taken in the meantime, say) is retried once on other ports.
+# A start that fails (a port taken in the meantime, say) is retried on other ports.
 cluster_start() {
   CLUSTER_DIR=$1
   shift
   local attempt output base
-  for attempt in 1 2; do
-    base=$(free_port_from "$(random_base_port)")
-    if output=$("$SHALE_BIN" up --dir "$CLUSTER_DIR" --port "$base" "$@" 2>&1); then
+  for attempt in 1 2 3; do
+    base=$(free_port_from $((20000 + (RANDOM % 127) * 100)))  # as random_base_port, but a new value each time
+    # no automatic backups in test clusters (WAL is still archived): backup_restore.sh sets SHALE_BACKUPS=on
+    if output=$(SHALE_BACKUPS=${SHALE_BACKUPS:-off} "$SHALE_BIN" up --dir "$CLUSTER_DIR" --port "$base" "$@" 2>&1); then
       CLUSTER_URI=$(echo "$output" | tail -n 1)
       ROUTER_PORT=$base
       export CLUSTER_DIR CLUSTER_URI ROUTER_PORT

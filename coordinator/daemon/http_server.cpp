@@ -1,0 +1,294 @@
+// http_server.cpp — the Beast/Asio side of shaled's HTTP server: one io_context
+// driven by one thread, an acceptor on 127.0.0.1, and one session object per
+// connection that reads a request, calls the handler and writes the answer,
+// keeping the connection open when the client asks for it.
+//
+// Why one thread with asynchronous sessions: the routes make short queries to
+// the router with their own libpq connection, so requests are served one after
+// the other anyway; asynchronous I/O still lets a slow or silent client wait
+// without holding up the others, and the time-outs below close it.
+#include "daemon/http_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+namespace shale {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// Limits: our requests are a GET line and a few headers. Anything much larger
+// is a mistake or an attack, and is refused before it costs memory.
+constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
+constexpr std::size_t kMaxBodyBytes = 8 * 1024;
+constexpr std::size_t kMaxBufferBytes = kMaxHeaderBytes + kMaxBodyBytes;
+constexpr auto kIoTimeout = std::chrono::seconds(10);
+constexpr int kMaxOpenConnections = 32;
+constexpr auto kListenRetry = std::chrono::seconds(2);
+
+// error_body is the JSON body of an error answer made by the server itself.
+std::string error_body(const std::string &message)
+{
+    return nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// HttpSession serves one TCP connection: read a request, answer, repeat while
+// keep-alive; it owns itself through shared_from_this while an operation is
+// pending, so it disappears when the connection is closed.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+public:
+    HttpSession(tcp::socket socket, const HttpHandler &handler, Logger &logger, std::atomic<int> &open_count)
+        : stream_(std::move(socket)), buffer_(kMaxBufferBytes), handler_(handler), logger_(logger),
+          open_count_(open_count)
+    {
+        open_count_++;
+    }
+    ~HttpSession() { open_count_--; }
+
+    void run() { read_request(); }
+
+private:
+    // read_request starts reading the next request with a fresh parser (a
+    // parser serves exactly one message) and the size limits set.
+    void read_request()
+    {
+        parser_.emplace();
+        parser_->header_limit(kMaxHeaderBytes);
+        parser_->body_limit(kMaxBodyBytes);
+        stream_.expires_after(kIoTimeout);
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](beast::error_code error, std::size_t) { self->on_read(error); });
+    }
+
+    // on_read answers a complete request, or a 4xx for one Beast could not
+    // parse; I/O errors, time-outs and a closed connection just end the session.
+    void on_read(beast::error_code error)
+    {
+        const auto &parse_errors = beast::error_code(http::error::end_of_stream).category();
+        if (error && (error == http::error::end_of_stream || error.category() != parse_errors)) {
+            // not a parse error (a closed connection, a time-out): nobody to answer
+            close();
+            return;
+        }
+        if (error) {
+            int status = 400;
+            if (error == http::error::header_limit)
+                status = 431;
+            else if (error == http::error::body_limit || error == http::error::buffer_overflow)
+                status = 413;
+            logger_.debug("http: refused a malformed request: " + error.message());
+            HttpResponse answer;
+            answer.status = status;
+            answer.body = error_body("malformed request: " + error.message());
+            write_response(answer, false);
+            return;
+        }
+        const auto &request = parser_->get();
+        HttpRequest simple(std::string(request.method_string()), std::string(request.target()),
+                           std::string(request[http::field::host]), std::string(request[http::field::origin]));
+        HttpResponse answer;
+        try {
+            answer = handler_(simple);
+        } catch (const std::exception &failure) {
+            logger_.error(std::string("http: ") + simple.method + " " + simple.target + " failed: " + failure.what());
+            answer.status = 500;
+            answer.content_type = "application/json";
+            answer.body = error_body(std::string("internal error: ") + failure.what());
+        }
+        logger_.debug("http: " + simple.method + " " + simple.target + " -> " + std::to_string(answer.status));
+        write_response(answer, request.keep_alive());
+    }
+
+    // write_response sends one answer, then reads the next request or closes.
+    void write_response(const HttpResponse &answer, bool keep_alive)
+    {
+        response_ = {};
+        response_.version(11);
+        response_.result(static_cast<unsigned>(answer.status));
+        response_.set(http::field::server, "shaled");
+        response_.set(http::field::content_type, answer.content_type);
+        response_.set(http::field::cache_control, "no-store");
+        if (!answer.allow.empty())
+            response_.set(http::field::allow, answer.allow);
+        response_.body() = answer.body;
+        response_.keep_alive(keep_alive);
+        response_.prepare_payload();
+        stream_.expires_after(kIoTimeout);
+        http::async_write(stream_, response_,
+                          [self = shared_from_this(), keep_alive](beast::error_code error, std::size_t) {
+                              if (error || !keep_alive)
+                                  self->close();
+                              else
+                                  self->read_request();
+                          });
+    }
+
+    // close sends FIN and lets the session be destroyed when the last handler returns.
+    void close()
+    {
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream_.close();
+    }
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    http::response<http::string_body> response_;
+    const HttpHandler &handler_;
+    Logger &logger_;
+    std::atomic<int> &open_count_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+    Impl(int port, HttpHandler handler, Logger &logger)
+        : port(port), handler(std::move(handler)), logger(logger), acceptor(io), retry_timer(io), accept_backoff(io)
+    {
+    }
+
+    // try_listen opens, binds and listens on 127.0.0.1:port; on failure it
+    // leaves the acceptor closed and describes the error in *error.
+    bool try_listen(std::string *error)
+    {
+        beast::error_code code;
+        tcp::endpoint endpoint(net::ip::make_address_v4("127.0.0.1"), static_cast<unsigned short>(port));
+        acceptor.open(endpoint.protocol(), code);
+        if (!code)
+            acceptor.set_option(net::socket_base::reuse_address(true), code);
+        if (!code)
+            acceptor.bind(endpoint, code);
+        if (!code)
+            acceptor.listen(net::socket_base::max_listen_connections, code);
+        if (!code)
+            return true;
+        *error = code.message();
+        beast::error_code ignored;
+        acceptor.close(ignored);
+        return false;
+    }
+
+    // listen_or_retry starts serving when the port can be bound, else tries
+    // again every kListenRetry. A standby shaled started with the same config
+    // as the active one thus takes the cluster's API port over as soon as the
+    // active one dies and frees it.
+    void listen_or_retry()
+    {
+        std::string error;
+        if (try_listen(&error)) {
+            logger.info("HTTP API listening on http://127.0.0.1:" + std::to_string(port));
+            accept_next();
+            return;
+        }
+        if (error != last_listen_error)
+            logger.warn("HTTP API: cannot listen on 127.0.0.1:" + std::to_string(port) + ": " + error +
+                        "; retrying every " + std::to_string(kListenRetry.count()) + " s");
+        last_listen_error = error;
+        retry_timer.expires_after(kListenRetry);
+        retry_timer.async_wait([this](beast::error_code code) {
+            if (!code && !stopping)
+                listen_or_retry();
+        });
+    }
+
+    // accept_next waits for the next connection (one thread runs the io_context,
+    // so no strand is needed); connections above the cap
+    // are closed at once so a flood of clients cannot exhaust descriptors.
+    void accept_next()
+    {
+        acceptor.async_accept([this](beast::error_code error, tcp::socket socket) {
+            if (error == net::error::operation_aborted || !acceptor.is_open())
+                return;
+            if (!error) {
+                if (open_count.load() >= kMaxOpenConnections) {
+                    // debug, not warn: a flood of connections must not flood the log too
+                    logger.debug("http: too many open connections; closing a new one");
+                    beast::error_code ignored;
+                    socket.close(ignored);
+                } else {
+                    std::make_shared<HttpSession>(std::move(socket), handler, logger, open_count)->run();
+                }
+                accept_next();
+                return;
+            }
+            // e.g. out of file descriptors: back off instead of spinning
+            logger.warn("http: accept failed: " + error.message() + "; retrying in 100 ms");
+            accept_backoff.expires_after(std::chrono::milliseconds(100));
+            accept_backoff.async_wait([this](beast::error_code code) {
+                if (!code && !stopping)
+                    accept_next();
+            });
+        });
+    }
+
+    // Order matters for destruction: the io_context destroys the sessions still
+    // queued in it, and they use handler and open_count, declared before it.
+    int port;
+    HttpHandler handler;
+    Logger &logger;
+    std::atomic<int> open_count{0};
+    net::io_context io{1};
+    tcp::acceptor acceptor;
+    net::steady_timer retry_timer;
+    net::steady_timer accept_backoff;
+    std::string last_listen_error;
+    bool stopping = false;  // only touched on the server thread
+};
+
+HttpServer::HttpServer(int port, HttpHandler handler, Logger &logger)
+    : impl_(std::make_unique<Impl>(port, std::move(handler), logger))
+{
+}
+
+HttpServer::~HttpServer()
+{
+    stop();
+}
+
+void HttpServer::start()
+{
+    Impl *impl = impl_.get();
+    net::post(impl->io, [impl]() { impl->listen_or_retry(); });
+    thread_ = std::thread([impl]() {
+        // run returns only when stopped; a throwing handler is caught inside the
+        // session, so an exception here is a bug worth logging, not a crash
+        while (!impl->io.stopped()) {
+            try {
+                impl->io.run();
+            } catch (const std::exception &error) {
+                impl->logger.error(std::string("http: server loop: ") + error.what());
+            }
+        }
+    });
+}
+
+void HttpServer::stop()
+{
+    if (!impl_)
+        return;
+    net::post(impl_->io, [impl = impl_.get()]() {
+        impl->stopping = true;
+        beast::error_code ignored;
+        impl->acceptor.close(ignored);
+        impl->retry_timer.cancel();
+        impl->accept_backoff.cancel();
+        impl->io.stop();
+    });
+    if (thread_.joinable())
+        thread_.join();
+}
+
+}  // namespace shale

@@ -1,0 +1,86 @@
+// promotion.cpp — fencing, candidate choice and promotion for failover.
+#include "daemon/promotion.h"
+
+#include "common/replica_rejoin.h"
+#include "common/replication_control.h"
+
+namespace shale {
+
+std::string describe_node(const NodeRecord &node)
+{
+    return "node " + std::to_string(node.node_id) + " (" + node.host + ":" + std::to_string(node.port) + ")";
+}
+
+std::string fence_node(const LocalCluster &cluster, const NodeRecord &node)
+{
+    const NodeSpec *local = cluster.node_at(node.host, node.port);
+    if (local == nullptr || cluster.control() == nullptr)
+        return describe_node(node) + " is not on this machine: it was not stopped; the catalog no longer names "
+                                     "it primary, so the router sends it nothing";
+    std::string done = cluster.control()->stop_immediate(local->data_dir);
+    try {
+        mark_as_standby(*cluster.control(), local->data_dir);
+        done += "; wrote standby.signal so that it can only start read-only";
+    } catch (const std::exception &error) {
+        done += std::string("; ") + error.what();
+    }
+    return describe_node(node) + ": " + done;
+}
+
+std::optional<NodeRecord> choose_candidate(const std::vector<NodeRecord> &healthy_replicas, std::string *why)
+{
+    std::optional<NodeRecord> best;
+    unsigned long long best_position = 0;
+    std::string errors;
+    for (const auto &replica : healthy_replicas) {
+        PgConnection connection = connect_node(replica.host, replica.port, 1000);
+        std::string error = connection.ok() ? "" : connection.error_message();
+        std::optional<std::string> position;
+        if (connection.ok())
+            position = connection.query_value(
+                "SELECT (greatest(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) - '0/0'::pg_lsn)::text "
+                "WHERE pg_is_in_recovery()",
+                &error);
+        if (!position) {
+            errors += " " + describe_node(replica) + ": " + error + ";";
+            continue;
+        }
+        unsigned long long bytes = std::stoull(*position);
+        if (!best || bytes > best_position) {
+            best = replica;
+            best_position = bytes;
+        }
+    }
+    if (!best && why != nullptr)
+        *why = "no replica answered:" + errors;
+    return best;
+}
+
+PromotionResult promote_candidate(const NodeRecord &candidate, const std::vector<NodeRecord> &other_replicas,
+                                  bool synchronous)
+{
+    PromotionResult result;
+    if (auto error = promote_replica(candidate.host, candidate.port)) {
+        result.error = "promoting " + describe_node(candidate) + " failed: " + *error;
+        return result;
+    }
+    result.ok = true;
+    PgConnection primary = connect_node(candidate.host, candidate.port);
+    try {
+        // Nothing streams from the new primary yet: waiting for a standby would
+        // hang every commit until one does, so run without one for now.
+        set_synchronous_standbys(primary, {}, synchronous);
+        result.degraded = synchronous;
+    } catch (const std::exception &error) {
+        result.details += std::string(" setting synchronous_standby_names failed: ") + error.what() + ";";
+    }
+    for (const auto &replica : other_replicas) {
+        if (auto error = repoint_replica(replica.host, replica.port, replica.node_id, candidate.host, candidate.port))
+            result.details += " re-pointing " + describe_node(replica) + " failed: " + *error + ";";
+        else
+            result.details += " " + describe_node(replica) + " now follows it;";
+    }
+    return result;
+}
+
+}  // namespace shale
