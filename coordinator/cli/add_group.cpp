@@ -111,7 +111,7 @@ void undo_new_group(const ClusterLayout &layout, const ClusterLayout &grown, con
             if (NodeControl::postmaster_pid(node))
                 running.push_back(node);
         if (!running.empty())
-            control.stop(running);
+            control.stop(running);  // throws: the data directories are then kept
         for (const auto &node : added)
             fs::remove_all(node.data_dir);
         std::error_code error;

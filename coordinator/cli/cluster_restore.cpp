@@ -306,15 +306,7 @@ int cluster_restore(const RestoreOptions &options)
         rewrite_catalog(source, restored);
         restored.save();
     } catch (...) {
-        std::vector<NodeSpec> running;
-        for (const auto &node : restored.nodes)
-            if (NodeControl::postmaster_pid(node))
-                running.push_back(node);
-        try {
-            if (!running.empty())
-                control.stop(running);
-        } catch (const std::exception &) {
-        }
+        control.stop_running(restored.nodes);
         std::cerr << "shale: restore failed; its servers were stopped. Remove " << restored.dir
                   << " before trying again.\n";
         throw;

@@ -53,15 +53,7 @@ static std::vector<NodeSpec> select_nodes(const ClusterLayout &layout, bool prim
 // stop_running_nodes stops what a failed `shale up` left running (best effort).
 static void stop_running_nodes(const ClusterLayout &layout, NodeControl &control)
 {
-    std::vector<NodeSpec> running;
-    for (const auto &node : layout.nodes)
-        if (NodeControl::postmaster_pid(node))
-            running.push_back(node);
-    try {
-        if (!running.empty())
-            control.stop(running);
-    } catch (const std::exception &) {
-    }
+    control.stop_running(layout.nodes);
 }
 
 // create_cluster builds a new cluster in options.dir.

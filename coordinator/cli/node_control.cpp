@@ -141,6 +141,19 @@ void NodeControl::stop(const std::vector<NodeSpec> &nodes)
     run_jobs("pg_ctl stop", jobs);
 }
 
+void NodeControl::stop_running(const std::vector<NodeSpec> &nodes) noexcept
+{
+    try {
+        std::vector<NodeSpec> running;
+        for (const auto &node : nodes)
+            if (postmaster_pid(node))
+                running.push_back(node);
+        if (!running.empty())
+            stop(running);
+    } catch (const std::exception &) {
+    }
+}
+
 // append_to_file appends text to an existing file (its owner stays the same).
 static void append_to_file(const std::string &path, const std::string &text)
 {

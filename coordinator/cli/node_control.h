@@ -34,6 +34,9 @@ public:
     void base_backup(const std::vector<NodeSpec> &replicas);
     void start(const std::vector<NodeSpec> &nodes);
     void stop(const std::vector<NodeSpec> &nodes);
+    // stop_running stops those of the nodes that run, for clean-up after a failure:
+    // best effort, it never throws (the failure itself is what the user sees).
+    void stop_running(const std::vector<NodeSpec> &nodes) noexcept;
 
     // configure_primary writes the server settings and pg_hba.conf of a new primary.
     void configure_primary(const NodeSpec &node) const;

@@ -117,3 +117,44 @@ wait_cluster_healthy() {
   done
   return 1
 }
+
+# check_failover_under_writes GROUP WHAT: the part every primary-kill test shares.
+# With a write client recording acknowledged commits into table `writes`, it
+# kill -9s the primary of GROUP (0 = router; WHAT names it in messages), then
+# checks that a replica took over, every acknowledged commit is there, writes
+# resumed within 8 s, the events came in order, and the old primary rejoined.
+# Sets old_port, new_port and old_node for the caller's own checks.
+check_failover_under_writes() {
+  local group=$1 what=$2 killed_at acks_at_promotion resumed_at
+  old_port=$(primary_port "$group")
+  start_writer writes "$work"
+  wait_for_acks 50 20 || { echo "the write client does not write"; cat "$work/writer.err"; exit 1; }
+
+  killed_at=$(kill_postmaster "$old_port")
+  echo "# killed the $what primary (port $old_port)"
+  wait_for_sql "SELECT count(*) FROM shale.event WHERE kind = 'promoted' AND group_id = $group" 1 30 || true
+  acks_at_promotion=$(ack_count)
+  wait_for_acks $((acks_at_promotion + 100)) 20 || true
+  stop_writer
+  resumed_at=$(first_ack_after "$killed_at")
+  if [ -n "$resumed_at" ]; then
+    echo "# kill -9 -> first acknowledged write after the outage: $("$PYTHON" -c "print(round($resumed_at - $killed_at, 2))") s"
+  fi
+
+  new_port=$(primary_port "$group")
+  check "a replica became the $what primary" "yes" "$([ "$new_port" != "$old_port" ] && echo yes || echo no)"
+  check "every acknowledged commit is present" "0" "$(missing_acked_rows writes)"
+  check "writes resumed through the same URI" "yes" "$([ -n "$resumed_at" ] && echo yes || echo no)"
+  check "failover in under 8 s" "yes" \
+    "$("$PYTHON" -c "print('yes' if '$resumed_at' and float('$resumed_at') - $killed_at < 8 else 'no')")"
+  check "events suspected, fenced, promoted recorded in order" "suspected fenced promoted" \
+    "$(uri_sql "SELECT string_agg(kind, ' ' ORDER BY event_id) FROM shale.event
+                WHERE group_id = $group AND kind IN ('suspected', 'fenced', 'promoted')")"
+
+  # the old primary comes back only as a replica (rewound by shaled)
+  old_node=$(uri_sql "SELECT node_id FROM shale.nodes WHERE port = $old_port")
+  wait_for_sql "SELECT count(*) FROM shale.event WHERE node_id = $old_node AND kind IN ('rejoined', 'rejoin_failed')" 1 60 || true
+  check "the old $what primary rejoined" "rejoined" \
+    "$(uri_sql "SELECT kind FROM shale.event WHERE node_id = $old_node AND kind IN ('rejoined', 'rejoin_failed')")"
+  check "the old $what primary runs in recovery" "t" "$(port_sql "$old_port" "SELECT pg_is_in_recovery()" 2>&1)"
+}

@@ -13,35 +13,7 @@ with_test_cluster failover_router --workers 1 --replicas 1
 uri_sql "CREATE TABLE writes (id bigint PRIMARY KEY, written_at timestamptz NOT NULL)"
 uri_sql "SELECT shale.distribute_table('writes', 'id')" >/dev/null
 
-old_port=$(primary_port 0)
-start_writer writes "$work"
-wait_for_acks 50 20 || { echo "the write client does not write"; cat "$work/writer.err"; exit 1; }
-
-killed_at=$(kill_postmaster "$old_port")
-echo "# killed the router primary (port $old_port)"
-wait_for_sql "SELECT count(*) FROM shale.event WHERE kind = 'promoted' AND group_id = 0" 1 30 || true
-acks_at_promotion=$(ack_count)
-wait_for_acks $((acks_at_promotion + 100)) 20 || true
-stop_writer
-resumed_at=$(first_ack_after "$killed_at")
-if [ -n "$resumed_at" ]; then
-  echo "# kill -9 -> first acknowledged write after the outage: $("$PYTHON" -c "print(round($resumed_at - $killed_at, 2))") s"
-fi
-
-new_port=$(primary_port 0)
-check "the router replica became the router primary" "yes" "$([ "$new_port" != "$old_port" ] && echo yes || echo no)"
-check "every acknowledged commit is present" "0" "$(missing_acked_rows writes)"
-check "writes resumed through the same URI" "yes" "$([ -n "$resumed_at" ] && echo yes || echo no)"
-check "failover in under 8 s" "yes" \
-  "$("$PYTHON" -c "print('yes' if '$resumed_at' and float('$resumed_at') - $killed_at < 8 else 'no')")"
-check "events suspected, fenced, promoted recorded" "suspected fenced promoted" \
-  "$(uri_sql "SELECT string_agg(kind, ' ' ORDER BY event_id) FROM shale.event
-              WHERE group_id = 0 AND kind IN ('suspected', 'fenced', 'promoted')")"
-old_node=$(uri_sql "SELECT node_id FROM shale.nodes WHERE port = $old_port")
-wait_for_sql "SELECT count(*) FROM shale.event WHERE node_id = $old_node AND kind IN ('rejoined', 'rejoin_failed')" 1 60 || true
-check "the old router primary rejoined" "rejoined" \
-  "$(uri_sql "SELECT kind FROM shale.event WHERE node_id = $old_node AND kind IN ('rejoined', 'rejoin_failed')")"
-check "the old router primary runs in recovery" "t" "$(port_sql "$old_port" "SELECT pg_is_in_recovery()" 2>&1)"
+check_failover_under_writes 0 "router"
 check "shaled is active again" "1" \
   "$(uri_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = 7415368001 % 4294967296")"
 
