@@ -6,7 +6,8 @@
  *   committed   when shale.commit_record holds its gid base (the router
  *               decided to commit, in the same local commit as that row);
  *   left alone  while the router transaction that prepared it still runs;
- *   rolled back otherwise (the router aborted or crashed before deciding).
+ *   rolled back otherwise (the router aborted or crashed before deciding,
+ *               or its xid lies beyond this router's history).
  * Commit records no worker still needs are then deleted. shaled calls this
  * every few seconds; it is safe to run by hand at any time.
  */
@@ -84,10 +85,19 @@ SHALE_FUNCTION(shale_recover_prepared_transactions)
 			TransactionId xid;
 			if (!parse_gid(gid, own_prefix, &gid_base, &xid))
 				continue;
-			/* first: has the router transaction ended? only then is its decision final */
-			if (TransactionIdIsInProgress(xid))
+			/*
+			 * An xid this router has not assigned yet was assigned in another
+			 * life: before a crash that lost it from the WAL, or after the
+			 * point a restored router stops at. No commit record of it can
+			 * exist here, and the router will hand out that xid again, so the
+			 * orphan is rolled back now (TransactionIdIsInProgress would call
+			 * such an xid running and leave it in doubt).
+			 */
+			bool assigned_here = TransactionIdPrecedes(xid, XidFromFullTransactionId(ReadNextFullTransactionId()));
+			/* has the router transaction ended? only then is its decision final */
+			if (assigned_here && TransactionIdIsInProgress(xid))
 				continue;
-			bool commit = commit_record_exists(gid_base);
+			bool commit = assigned_here && commit_record_exists(gid_base);
 			char *sql = psprintf("%s %s", commit ? "COMMIT PREPARED" : "ROLLBACK PREPARED", quote_literal_cstr(gid));
 			worker_connection_execute(connection, sql);
 			if (commit)
