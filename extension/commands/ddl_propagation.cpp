@@ -17,6 +17,8 @@
 #include "utils/postgres_headers.h"
 
 extern "C" {
+#include "access/genam.h"
+#include "utils/fmgroids.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
@@ -32,6 +34,7 @@ extern "C" {
 
 #include "commands/ddl_propagation.h"
 #include "commands/shard_ddl.h"
+#include "commands/shard_foreign_keys.h"
 #include "metadata/metadata_cache.h"
 #include "metadata/shard_names.h"
 #include "transaction/remote_transaction.h"
@@ -106,38 +109,6 @@ commands_for_every_placement(const DistributedTable *table, ShardCommandBuilder 
 			add_group_command(&groups, table->shards[s].placement_group_ids[p], sql);
 	}
 	return groups;
-}
-
-/*
- * The length of the (possibly qualified, possibly quoted) name that starts at
- * text: identifiers joined by dots, as the parser located them.
- */
-static int
-qualified_name_length(const char *text)
-{
-	const char *c = text;
-	for (;;)
-	{
-		while (*c == ' ')
-			c++;
-		if (*c == '"')
-		{
-			c++;
-			while (*c && !(*c == '"' && c[1] != '"'))
-				c += (*c == '"') ? 2 : 1;
-			if (*c == '"')
-				c++;
-		}
-		else
-			while (*c && (isalnum((unsigned char) *c) || *c == '_' || *c == '$' || (unsigned char) *c >= 0x80))
-				c++;
-		const char *after = c;
-		while (*after == ' ')
-			after++;
-		if (*after != '.')
-			return (int) (c - text);
-		c = after + 1;
-	}
 }
 
 /* The user's statement with the table name replaced: the context of a spliced command. */
@@ -291,92 +262,44 @@ check_constraint_keys(const DistributedTable *table, Constraint *constraint, con
 					errhint("Add \"%s\" to the constraint's columns.", distribution_column)));
 }
 
-/*
- * check_foreign_key_target refuses a foreign key a shard could not check on
- * its own worker: the referenced table must be a reference table (a copy is
- * on every worker), or a distributed table co-located with this one, the key
- * pairing the two distribution columns.
- */
-static void
-check_foreign_key_target(const DistributedTable *table, Constraint *constraint, const char *table_name)
+/* Column names (String nodes) of a table as an IntList of attribute numbers; unknown names are left to PostgreSQL. */
+static List *
+attribute_numbers(Oid table_id, List *names)
 {
-	if (constraint->pktable == NULL)
-		refuse_ddl("FOREIGN KEY without a referenced table", table_name, "Name the referenced table.");
-	Oid referenced_id = RangeVarGetRelid(constraint->pktable, NoLock, false);
-	const DistributedTable *referenced = distributed_table_lookup(referenced_id);
-	if (referenced == NULL)
-		refuse_ddl("FOREIGN KEY to a table that is not distributed", table_name,
-				   "Make the referenced table a reference table with shale.make_reference_table(), "
-				   "or distribute it co-located with this one.");
-	if (referenced->kind == TABLE_KIND_REFERENCE)
-		return;
-	if (table->kind == TABLE_KIND_REFERENCE)
-		refuse_ddl("FOREIGN KEY from a reference table to a distributed table", table_name,
-				   "A reference table can only reference other reference tables.");
-	if (referenced->colocation_id != table->colocation_id)
-		refuse_ddl("FOREIGN KEY to a distributed table that is not co-located", table_name,
-				   "Distribute the two tables with colocate_with so that matching rows share a worker.");
-	if (constraint->fk_attrs == NIL || constraint->pk_attrs == NIL ||
-		list_length(constraint->fk_attrs) != list_length(constraint->pk_attrs))
-		refuse_ddl("FOREIGN KEY without explicit columns on both sides", table_name,
-				   "Name the referenced columns: REFERENCES parent (id).");
-	char *distribution_column = get_attname(table->table_id, table->distribution_attnum, false);
-	char *referenced_distribution_column = get_attname(referenced_id, referenced->distribution_attnum, false);
-	ListCell *fk_cell, *pk_cell;
-	forboth(fk_cell, constraint->fk_attrs, pk_cell, constraint->pk_attrs)
-		if (strcmp(strVal(lfirst(fk_cell)), distribution_column) == 0 &&
-			strcmp(strVal(lfirst(pk_cell)), referenced_distribution_column) == 0)
-			return;
-	ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					errmsg("foreign key on distributed table \"%s\" must pair its distribution column \"%s\" with \"%s\"",
-						   table_name, distribution_column, referenced_distribution_column),
-					errhint("Rows and the rows they reference must be in the same shard range.")));
+	List *numbers = NIL;
+	ListCell *cell;
+	foreach (cell, names)
+		numbers = lappend_int(numbers, get_attnum(table_id, strVal(lfirst(cell))));
+	return numbers;
 }
 
-/* A foreign key added per shard: the constraint's text, with the referenced table's location in it. */
-typedef struct ForeignKeyForShards
+/* check_foreign_key_shape for an ADD CONSTRAINT … FOREIGN KEY not run yet. */
+static void
+check_foreign_key_statement(const DistributedTable *table, Constraint *constraint)
 {
-	char *sql;		   /* ALTER TABLE <child> ADD CONSTRAINT name <definition> */
-	int child_offset;  /* where the child table name is */
-	int child_length;
-	int parent_offset; /* where the referenced table name is */
-	int parent_length;
-	Oid referenced_id;
-} ForeignKeyForShards;
+	Oid referenced_id = RangeVarGetRelid(constraint->pktable, NoLock, false);
+	ForeignKeyHolder holder = {table->table_id, table->kind == TABLE_KIND_REFERENCE, table->colocation_id,
+							   table->distribution_attnum};
+	check_foreign_key_shape(&holder, constraint->conname, referenced_id, attribute_numbers(table->table_id, constraint->fk_attrs),
+							attribute_numbers(referenced_id, constraint->pk_attrs));
+}
 
+/* A foreign key's statement for one shard: the referenced shard is the one of the same range, or the reference table's. */
 static char *
 foreign_key_for_shard(const DistributedTable *table, const ShardEntry *shard, void *context)
 {
-	ForeignKeyForShards *key = (ForeignKeyForShards *) context;
+	ShardForeignKey *key = (ShardForeignKey *) context;
 	const DistributedTable *referenced = distributed_table_lookup(key->referenced_id);
 	const ShardEntry *referenced_shard =
 		referenced->kind == TABLE_KIND_REFERENCE ? &referenced->shards[0] : shard_for_hash(referenced, shard->hash_min);
-	return psprintf("%.*s%s%.*s%s%s", key->child_offset, key->sql,
-					shard_qualified_name(table->table_id, shard->shard_id),
-					key->parent_offset - key->child_offset - key->child_length,
-					key->sql + key->child_offset + key->child_length,
-					shard_qualified_name(key->referenced_id, referenced_shard->shard_id),
-					key->sql + key->parent_offset + key->parent_length);
-}
-
-/* Finds the RangeVars of an ALTER TABLE … ADD CONSTRAINT … REFERENCES statement. */
-static void
-locate_foreign_key_tables(ForeignKeyForShards *key)
-{
-	List *parse_trees = raw_parser(key->sql, RAW_PARSE_DEFAULT);
-	AlterTableStmt *alter = (AlterTableStmt *) ((RawStmt *) linitial(parse_trees))->stmt;
-	AlterTableCmd *command = (AlterTableCmd *) linitial(alter->cmds);
-	Constraint *constraint = (Constraint *) command->def;
-	key->child_offset = alter->relation->location;
-	key->child_length = qualified_name_length(key->sql + key->child_offset);
-	key->parent_offset = constraint->pktable->location;
-	key->parent_length = qualified_name_length(key->sql + key->parent_offset);
+	return shard_foreign_key_command(key, shard_qualified_name(table->table_id, shard->shard_id),
+									 shard_qualified_name(key->referenced_id, referenced_shard->shard_id));
 }
 
 typedef struct AlterPlan
 {
 	bool send_spliced; /* some subcommand goes to the shards as written */
-	List *added_index_constraints;	/* Constraint * with names, created from the catalog */
+	List *added_index_constraints;	/* Constraint *, created per shard from the catalog */
 	List *dropped_index_constraints; /* names */
 	List *added_foreign_keys;		 /* Constraint *, created per shard from the catalog */
 } AlterPlan;
@@ -447,7 +370,11 @@ plan_alter_table(AlterTableStmt *statement, const DistributedTable *table, const
 				}
 				else if (constraint->contype == CONSTR_FOREIGN)
 				{
-					check_foreign_key_target(table, constraint, table_name);
+					/*
+					 * Checked before it runs on the router (whose check of the
+					 * rows would read the shards) and again from the catalog.
+					 */
+					check_foreign_key_statement(table, constraint);
 					plan.added_foreign_keys = lappend(plan.added_foreign_keys, constraint);
 					other++;
 				}
@@ -456,6 +383,9 @@ plan_alter_table(AlterTableStmt *statement, const DistributedTable *table, const
 							   "CHECK, UNIQUE, PRIMARY KEY and FOREIGN KEY constraints are supported.");
 				break;
 			}
+			case AT_ValidateConstraint:
+				spliced++; /* CHECK and FOREIGN KEY constraints keep their names on the shards */
+				break;
 			case AT_DropConstraint:
 				if (constraint_has_index(table->table_id, command->name))
 				{
@@ -468,7 +398,7 @@ plan_alter_table(AlterTableStmt *statement, const DistributedTable *table, const
 			default:
 				refuse_ddl("this ALTER TABLE subcommand", table_name,
 						   "Supported: ADD/DROP/RENAME COLUMN, ALTER COLUMN TYPE, SET/DROP DEFAULT, SET/DROP NOT NULL, "
-						   "ADD/DROP CONSTRAINT (CHECK, UNIQUE, PRIMARY KEY), RENAME TO.");
+						   "ADD/DROP/VALIDATE CONSTRAINT (CHECK, UNIQUE, PRIMARY KEY, FOREIGN KEY), RENAME TO.");
 		}
 	}
 	if (spliced > 0 && other > 0)
@@ -490,22 +420,28 @@ run_locally(PlannedStmt *planned, const char *query_string, bool read_only_tree,
 								completion);
 }
 
-/* Names the index of a new constraint after its shard, from the catalog. */
+/* The names in after that are not in before. */
 static List *
-index_constraint_commands(const DistributedTable *table, List *constraints)
+added_names(List *before, List *after)
+{
+	List *added = NIL;
+	ListCell *cell;
+	foreach (cell, after)
+		if (!list_member(before, lfirst(cell)))
+			added = lappend(added, lfirst(cell));
+	return added;
+}
+
+/* Index-backed constraints the statement added, per shard under the shard's names, from the catalog. */
+static List *
+index_constraint_commands(const DistributedTable *table, List *names)
 {
 	List *groups = NIL;
 	ListCell *cell;
-	foreach (cell, constraints)
+	foreach (cell, names)
 	{
-		Constraint *constraint = (Constraint *) lfirst(cell);
 		CatalogConstraint context;
-		/* an unnamed constraint got its name when it ran locally: the newest one of that kind */
-		context.name = constraint->conname;
-		if (context.name == NULL)
-			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-							errmsg("unnamed UNIQUE or PRIMARY KEY constraints are not supported on distributed tables"),
-							errhint("Name it: ALTER TABLE … ADD CONSTRAINT name UNIQUE (…).")));
+		context.name = strVal(lfirst(cell));
 		context.definition = constraint_definition(table->table_id, context.name);
 		List *more = commands_for_every_placement(table, constraint_for_shard, &context);
 		ListCell *group_cell;
@@ -517,7 +453,6 @@ index_constraint_commands(const DistributedTable *table, List *constraints)
 	}
 	return groups;
 }
-
 
 static char *
 truncate_for_shard(const DistributedTable *table, const ShardEntry *shard, void *context)
@@ -657,35 +592,26 @@ propagate_ddl(Oid table_id, PlannedStmt *planned, const char *query_string, bool
 				List *more = commands_for_every_placement(table, drop_constraint_for_shard, lfirst(cell));
 				groups = list_concat(groups, more);
 			}
+			/* what the statement adds is read from the catalog afterwards, so unnamed constraints work too */
+			List *index_constraints_before = table_constraint_names(table_id, "pux");
+			List *foreign_keys_before = table_constraint_names(table_id, "f");
 			run_locally(planned, query_string, read_only_tree, context, parameters, environment, destination,
 						completion, next_hook);
 			if (plan.send_spliced)
 				groups = commands_for_every_placement(table, spliced_for_shard, &spliced);
 			CommandCounterIncrement();
 			if (plan.added_index_constraints != NIL)
-				groups = list_concat(groups, index_constraint_commands(table, plan.added_index_constraints));
-			foreach (cell, plan.added_foreign_keys)
-			{
-				Constraint *constraint = (Constraint *) lfirst(cell);
-				if (constraint->conname == NULL)
-					ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-									errmsg("unnamed foreign keys are not supported on distributed tables"),
-									errhint("Name it: ALTER TABLE … ADD CONSTRAINT name FOREIGN KEY (…) REFERENCES ….")));
-				ForeignKeyForShards key;
-				memset(&key, 0, sizeof(key));
-				key.referenced_id = RangeVarGetRelid(constraint->pktable, NoLock, false);
-				/* the definition as PostgreSQL prints it, schema-qualified, then the shards put in */
-				int guc_level = NewGUCNestLevel();
-				(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
-										 0, false);
-				key.sql = psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s",
-								   quote_qualified_identifier(get_namespace_name(get_rel_namespace(table_id)), table_name),
-								   quote_identifier(constraint->conname),
-								   constraint_definition(table_id, constraint->conname));
-				AtEOXact_GUC(true, guc_level);
-				locate_foreign_key_tables(&key);
-				groups = list_concat(groups, commands_for_every_placement(table, foreign_key_for_shard, &key));
-			}
+				groups = list_concat(groups, index_constraint_commands(table, added_names(index_constraints_before,
+																						  table_constraint_names(table_id, "pux"))));
+			if (plan.added_foreign_keys != NIL)
+				foreach (cell, added_names(foreign_keys_before, table_constraint_names(table_id, "f")))
+				{
+					ForeignKeyHolder holder = {table_id, table->kind == TABLE_KIND_REFERENCE, table->colocation_id,
+											   table->distribution_attnum};
+					check_shard_foreign_key(&holder, strVal(lfirst(cell)));
+					ShardForeignKey *key = shard_foreign_key_template(table_id, strVal(lfirst(cell)));
+					groups = list_concat(groups, commands_for_every_placement(table, foreign_key_for_shard, key));
+				}
 			break;
 		}
 		case T_RenameStmt:

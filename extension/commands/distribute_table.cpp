@@ -25,6 +25,7 @@ extern "C" {
 
 #include "commands/shard_data_copy.h"
 #include "commands/shard_ddl.h"
+#include "commands/shard_foreign_keys.h"
 #include "metadata/distribution_hash.h"
 #include "metadata/metadata_cache.h"
 #include "metadata/shard_names.h"
@@ -92,6 +93,66 @@ has_user_triggers(Relation relation)
  * check_table_can_be_placed refuses tables Shale cannot hold in shards yet,
  * with an error that says why and what to do instead.
  */
+/*
+ * find_foreign_key finds a foreign key that references the table from
+ * another table, or (held_too) any foreign key the table holds; false if none.
+ */
+static bool
+find_foreign_key(Oid table_id, bool held_too, char **constraint_name, Oid *child_id, Oid *parent_id)
+{
+	bool found = false;
+	Relation constraints = table_open(ConstraintRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(constraints, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple tuple;
+	while (!found && HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
+		if (constraint->contype != CONSTRAINT_FOREIGN)
+			continue;
+		found = (constraint->confrelid == table_id && constraint->conrelid != table_id) ||
+				(held_too && constraint->conrelid == table_id);
+		if (found)
+		{
+			*constraint_name = pstrdup(NameStr(constraint->conname));
+			*child_id = constraint->conrelid;
+			*parent_id = constraint->confrelid;
+		}
+	}
+	systable_endscan(scan);
+	table_close(constraints, AccessShareLock);
+	return found;
+}
+
+/*
+ * check_not_referenced refuses a table another table's foreign key points at:
+ * that table would check its rows against the router's emptied copy.
+ */
+static void
+check_not_referenced(Oid table_id, const char *name)
+{
+	char *key;
+	Oid child_id, parent_id;
+	if (!find_foreign_key(table_id, false, &key, &child_id, &parent_id))
+		return;
+	const char *child = get_rel_name(child_id);
+	ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("cannot distribute table \"%s\": foreign key \"%s\" of table \"%s\" references it", name, key, child),
+					errdetail("Foreign keys may point from a distributed table to a co-located one or to a reference "
+							  "table, once both are distributed."),
+					errhint("Drop the key (ALTER TABLE %s DROP CONSTRAINT %s), distribute \"%s\", then distribute "
+							"\"%s\" (co-located, or as a reference table) and add the key again.",
+							quote_identifier(child), quote_identifier(key), name, child)));
+}
+
+/* Refuses a foreign key of the table its shards could not check (before anything is created). */
+static void
+check_own_foreign_keys(const ForeignKeyHolder *holder)
+{
+	ListCell *cell;
+	foreach (cell, table_foreign_keys(holder->table_id))
+		check_shard_foreign_key(holder, ((ShardForeignKey *) lfirst(cell))->name);
+}
+
 static void
 check_table_can_be_placed(Relation relation, const char *function_name)
 {
@@ -121,11 +182,7 @@ check_table_can_be_placed(Relation relation, const char *function_name)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("cannot distribute table \"%s\": it takes part in table inheritance", name),
 						errhint("Distribute tables that neither inherit nor are inherited from.")));
-	if (table_has_foreign_keys(table_id))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("cannot distribute table \"%s\": it has foreign keys", name),
-						errhint("Drop the foreign keys, distribute the tables, then add them back once Shale "
-								"supports foreign keys between co-located tables.")));
+	check_not_referenced(table_id, name);
 	if (has_user_triggers(relation))
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("cannot distribute table \"%s\": it has triggers", name),
@@ -266,6 +323,27 @@ run_on_groups_in_parallel(List *group_ids, StringInfoData *commands_per_group)
 	}
 }
 
+/* The groups a table's shards go to: every group for a reference table, else those of the layout. */
+static List *
+layout_group_ids(const ShardLayout *layout, List *reference_group_ids)
+{
+	List *group_ids = reference_group_ids;
+	if (group_ids == NIL)
+		for (int i = 0; i < layout->shard_count; i++)
+			group_ids = list_append_unique_int(group_ids, layout->group_ids[i]);
+	return group_ids;
+}
+
+/* One empty command string per group, for run_on_groups_in_parallel. */
+static StringInfoData *
+group_commands(int group_total)
+{
+	StringInfoData *commands = (StringInfoData *) palloc(sizeof(StringInfoData) * group_total);
+	for (int g = 0; g < group_total; g++)
+		initStringInfo(&commands[g]);
+	return commands;
+}
+
 /*
  * create_shard_tables creates each shard on its groups (every group for a
  * reference table), one multi-statement command per group.
@@ -273,17 +351,12 @@ run_on_groups_in_parallel(List *group_ids, StringInfoData *commands_per_group)
 static void
 create_shard_tables(Oid table_id, const ShardLayout *layout, List *reference_group_ids)
 {
-	List *group_ids = reference_group_ids;
-	if (group_ids == NIL)
-		for (int i = 0; i < layout->shard_count; i++)
-			group_ids = list_append_unique_int(group_ids, layout->group_ids[i]);
-
+	List *group_ids = layout_group_ids(layout, reference_group_ids);
 	int group_total = list_length(group_ids);
-	StringInfoData *commands = (StringInfoData *) palloc(sizeof(StringInfoData) * group_total);
+	StringInfoData *commands = group_commands(group_total);
 	char *schema_name = get_namespace_name(get_rel_namespace(table_id));
 	for (int g = 0; g < group_total; g++)
 	{
-		initStringInfo(&commands[g]);
 		appendStringInfo(&commands[g], "SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS %s; ",
 						 quote_identifier(schema_name));
 	}
@@ -301,6 +374,42 @@ create_shard_tables(Oid table_id, const ShardLayout *layout, List *reference_gro
 	}
 	for (int g = 0; g < group_total; g++)
 		appendStringInfoString(&commands[g], "RESET client_min_messages");
+	run_on_groups_in_parallel(group_ids, commands);
+}
+
+/*
+ * add_shard_foreign_keys gives every shard of a newly placed table the
+ * table's foreign keys, referencing the shard of the same range of a
+ * co-located table (or of the table itself) or the group's copy of a
+ * reference table. The workers check the copied rows as the keys are added.
+ */
+static void
+add_shard_foreign_keys(Oid table_id, const ShardLayout *layout, List *reference_group_ids)
+{
+	List *keys = table_foreign_keys(table_id);
+	if (keys == NIL)
+		return;
+	List *group_ids = layout_group_ids(layout, reference_group_ids);
+	int group_total = list_length(group_ids);
+	StringInfoData *commands = group_commands(group_total);
+	for (int i = 0; i < layout->shard_count; i++)
+	{
+		char *child = shard_qualified_name(table_id, layout->shard_ids[i]);
+		ListCell *cell;
+		foreach (cell, keys)
+		{
+			ShardForeignKey *key = (ShardForeignKey *) lfirst(cell);
+			const DistributedTable *referenced = distributed_table_lookup(key->referenced_id);
+			char *parent = key->referenced_id == table_id ? child
+						   : referenced->kind == TABLE_KIND_REFERENCE
+							   ? shard_qualified_name(key->referenced_id, referenced->shards[0].shard_id)
+							   : shard_qualified_name(key->referenced_id, shard_for_hash(referenced, layout->ranges[i].min)->shard_id);
+			char *command = shard_foreign_key_command(key, child, parent);
+			for (int g = 0; g < group_total; g++)
+				if (reference_group_ids != NIL || list_nth_int(group_ids, g) == layout->group_ids[i])
+					appendStringInfo(&commands[g], "%s; ", command);
+		}
+	}
 	run_on_groups_in_parallel(group_ids, commands);
 }
 
@@ -467,7 +576,10 @@ SHALE_FUNCTION(shale_distribute_table)
 		layout = partner != NULL ? layout_like(partner) : uniform_layout(shard_count, group_ids);
 	}
 
+	ForeignKeyHolder holder = {table_id, false, layout.colocation_id, attnum};
+	check_own_foreign_keys(&holder);
 	place_table(relation, false, attnum, type_id, collation, hash_function_id, &layout, NIL);
+	add_shard_foreign_keys(table_id, &layout, NIL);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -491,7 +603,10 @@ SHALE_FUNCTION(shale_make_reference_table)
 		bool is_null;
 		layout.colocation_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null));
 	}
+	ForeignKeyHolder holder = {table_id, true, layout.colocation_id, InvalidAttrNumber};
+	check_own_foreign_keys(&holder);
 	place_table(relation, true, InvalidAttrNumber, InvalidOid, InvalidOid, InvalidOid, &layout, group_ids);
+	add_shard_foreign_keys(table_id, &layout, group_ids);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -507,6 +622,16 @@ SHALE_FUNCTION(shale_undistribute_table)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("table \"%s\" is not distributed", RelationGetRelationName(relation)),
 						errhint("See SELECT * FROM shale.tables.")));
+
+	char *key;
+	Oid child_id, parent_id;
+	/* the rows coming back would be checked against the router's empty copies of other tables */
+	if (find_foreign_key(table_id, true, &key, &child_id, &parent_id))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("cannot undistribute table \"%s\": it has foreign key \"%s\" (from \"%s\" to \"%s\")",
+							   RelationGetRelationName(relation), key, get_rel_name(child_id), get_rel_name(parent_id)),
+						errhint("Drop the key with ALTER TABLE %s DROP CONSTRAINT %s first.", quote_identifier(get_rel_name(child_id)),
+								quote_identifier(key))));
 
 	/* copy what we need: the catalog change below invalidates the cache entry */
 	int shard_count = cached->shard_count;

@@ -184,22 +184,3 @@ shard_index_command_with(Oid index_id, int64 shard_id, bool concurrently)
 	AtEOXact_GUC(true, guc_level);
 	return command;
 }
-
-/* Whether the table has foreign keys, in either direction. */
-bool
-table_has_foreign_keys(Oid table_id)
-{
-	bool found = false;
-	Relation constraints = table_open(ConstraintRelationId, AccessShareLock);
-	SysScanDesc scan = systable_beginscan(constraints, InvalidOid, false, NULL, 0, NULL);
-	HeapTuple tuple;
-	while (!found && HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		Form_pg_constraint constraint = (Form_pg_constraint) GETSTRUCT(tuple);
-		found = constraint->contype == CONSTRAINT_FOREIGN &&
-				(constraint->conrelid == table_id || constraint->confrelid == table_id);
-	}
-	systable_endscan(scan);
-	table_close(constraints, AccessShareLock);
-	return found;
-}

@@ -13,7 +13,4 @@ char *shard_index_command(Oid index_id, int64 shard_id);
 /* The same, optionally CREATE INDEX CONCURRENTLY. */
 char *shard_index_command_with(Oid index_id, int64 shard_id, bool concurrently);
 
-/* Whether the table has foreign keys, in either direction (moves and distribution refuse them). */
-bool table_has_foreign_keys(Oid table_id);
-
 #endif

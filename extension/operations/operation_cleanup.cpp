@@ -77,24 +77,41 @@ shard_table_is_live(const char *qualified_name, int group_id)
 	return false;
 }
 
-/* Drops the named tables (quoted qualified names) held by one group, except live shards. */
+/* The named tables (quoted qualified names) held by one group, each once, as a List of String. */
+static List *
+tables_of_group(List *tables, List *table_groups, int group_id)
+{
+	List *names = NIL;
+	ListCell *table_cell, *group_cell;
+	forboth (table_cell, tables, group_cell, table_groups)
+		if (lfirst_int(group_cell) == group_id)
+			names = list_append_unique(names, makeString((char *) lfirst(table_cell)));
+	return names;
+}
+
+/*
+ * Drops the named tables held by one group, except live shards, in one
+ * statement: shards that reference each other by foreign keys go together.
+ */
 static void
 drop_tables_of_group(WorkerConnection *connection, List *tables, List *table_groups, int group_id)
 {
 	AcceptInvalidationMessages(); /* the catalog as of now, not as of this backend's last look */
-	ListCell *table_cell, *group_cell;
-	forboth (table_cell, tables, group_cell, table_groups)
+	StringInfoData drop;
+	initStringInfo(&drop);
+	ListCell *cell;
+	foreach (cell, tables_of_group(tables, table_groups, group_id))
 	{
-		const char *name = (const char *) lfirst(table_cell);
-		if (lfirst_int(group_cell) != group_id)
-			continue;
+		const char *name = strVal(lfirst(cell));
 		if (shard_table_is_live(name, group_id))
 		{
 			ereport(WARNING, (errmsg("not dropping %s on worker group %d: the catalog says it serves there", name, group_id)));
 			continue;
 		}
-		worker_connection_execute(connection, psprintf("DROP TABLE IF EXISTS %s", name));
+		appendStringInfo(&drop, "%s%s", drop.len == 0 ? "DROP TABLE IF EXISTS " : ", ", name);
 	}
+	if (drop.len > 0)
+		worker_connection_execute(connection, drop.data);
 }
 
 /*
@@ -151,7 +168,14 @@ drop_leftovers(int64 operation_id, int source_group, List *target_groups, List *
 		if (!switched)
 			drop_tables_of_group(target, target_tables, target_table_groups, target_group);
 		else
+		{
 			detach_staging_parents(target, source_tables);
+			List *names = NIL;
+			ListCell *name_cell;
+			foreach (name_cell, tables_of_group(target_tables, target_table_groups, target_group))
+				names = lappend(names, strVal(lfirst(name_cell)));
+			worker_connection_execute(target, validate_foreign_keys_command(names));
+		}
 	}
 	if (!group_is_registered(source_group))
 		return;

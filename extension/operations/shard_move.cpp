@@ -203,6 +203,7 @@ run_operation_steps(ShardOperation *operation)
 						errmsg("the targets of operation %lld did not apply the last writes within shale.cutover_timeout",
 							   (long long) operation->operation_id),
 						errhint("The source shards keep serving; run the operation again.")));
+	add_target_foreign_keys(operation, TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline));
 	/* the subscriptions and a split's staging parents stay until clean-up: nothing writes the sources any more */
 	switch_catalog(operation);
 	long blocked_ms = TimestampDifferenceMilliseconds(blocked_at, GetCurrentTimestamp());

@@ -10,7 +10,7 @@
  *
  * Flow: shard_move.cpp (SQL entry points, cutover) → shard_operation_plan.cpp
  * (which pieces) → logical_copy.cpp (publications, subscriptions, catch-up)
- * → operation_log.cpp (progress rows) → operation_cleanup.cpp (leftovers).
+ * → target_foreign_keys.cpp (keys of the new shards) → operation_log.cpp (progress rows) → operation_cleanup.cpp (leftovers).
  */
 #ifndef SHALE_SHARD_OPERATION_H
 #define SHALE_SHARD_OPERATION_H
@@ -72,6 +72,16 @@ void logical_copy_wait_synced(ShardOperation *operation, int timeout_ms);
  * Returns false after timeout_ms.
  */
 bool logical_copy_catch_up(ShardOperation *operation, int timeout_ms);
+
+/*
+ * Adds the foreign keys of the pieces' tables to the new shards, NOT VALID
+ * (in the cutover: the targets hold exactly what the source held). Waits for
+ * locks at most timeout_ms.
+ */
+void add_target_foreign_keys(ShardOperation *operation, long timeout_ms);
+
+/* A statement that validates the NOT VALID foreign keys of the named tables (quoted qualified names). */
+char *validate_foreign_keys_command(List *tables);
 
 /* Sleeps a little, waking for interrupts (Ctrl-C, statement_timeout). */
 void operation_pause_ms(long milliseconds);

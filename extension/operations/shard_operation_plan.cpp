@@ -12,7 +12,6 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
-#include "commands/shard_ddl.h"
 #include "metadata/metadata_cache.h"
 #include "metadata/shard_names.h"
 #include "operations/shard_operation.h"
@@ -106,10 +105,6 @@ check_replica_identity(const DistributedTable *table, bool filters_rows)
 							errhint("Use a primary key that includes it, or ALTER TABLE %s REPLICA IDENTITY FULL.",
 									quote_identifier(name))));
 	}
-	if (table_has_foreign_keys(table->table_id))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("cannot move or split shards of table \"%s\": it has foreign keys", name),
-						errhint("Drop the foreign keys for the operation and add them again afterwards.")));
 	table_close(relation, AccessShareLock);
 }
 

@@ -4,7 +4,9 @@
 #      updates, deletes, two-group transfers) runs through a move, a split onto
 #      one group and a split onto two groups; afterwards the table equals what
 #      the workload says, every row is in the shard that owns its hash, no
-#      shard of the operations is left behind and no statement failed.
+#      shard of the operations is left behind and no statement failed; the
+#      foreign keys of a co-located table (to its parent and to a reference
+#      table) are on every new shard and still enforced.
 #   2. Kills at each phase — the router during the copy, the router after the
 #      catalog switch but before its commit, the target during the copy — and a
 #      cutover that cannot block writes in time: each rolls back, the source
@@ -27,6 +29,24 @@ router_sql "CREATE TABLE notes (id bigint, n int, body text, PRIMARY KEY (id, n)
 router_sql "SELECT shale.distribute_table('notes', 'id', colocate_with => 'accounts')" >/dev/null
 router_sql "INSERT INTO notes SELECT g % 5000, g, 'note ' || g FROM generate_series(1, 10000) g"
 notes_before=$(router_sql "SELECT count(*) || ':' || sum(n) FROM notes")
+# foreign keys go with the shards: to a co-located table (unnamed, ON DELETE CASCADE) and to a reference table
+router_sql "CREATE TABLE tag_kinds (kind int PRIMARY KEY, label text)"
+router_sql "SELECT shale.make_reference_table('tag_kinds')" >/dev/null
+router_sql "INSERT INTO tag_kinds VALUES (1, 'one'), (2, 'two'), (3, 'three')"
+router_sql "CREATE TABLE account_tags (id bigint, kind int, PRIMARY KEY (id, kind))"
+router_sql "SELECT shale.distribute_table('account_tags', 'id', colocate_with => 'accounts')" >/dev/null
+router_sql "ALTER TABLE account_tags ADD FOREIGN KEY (id) REFERENCES accounts (id) ON DELETE CASCADE"
+router_sql "ALTER TABLE account_tags ADD CONSTRAINT account_tags_kind_fk FOREIGN KEY (kind) REFERENCES tag_kinds (kind)"
+router_sql "INSERT INTO account_tags SELECT g, 1 + g % 3 FROM generate_series(1, 2000) g"
+# Validated foreign keys on account_tags shards over every worker (two per shard are expected).
+shard_foreign_keys() {
+  local total=0 port
+  for port in "${ports[@]}"; do
+    total=$((total + $(port_sql "$port" "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated
+                                          AND conrelid::regclass::text LIKE 'account\_tags\_%'")))
+  done
+  echo "$total"
+}
 
 # The worker-side objects no finished operation may leave: slots, publications, subscriptions, markers.
 leftovers() {
@@ -117,6 +137,16 @@ check "every acknowledged write is there, nothing else" "same" "$(cmp -s "$work/
 check "no row is held twice" "0" "$(router_sql "SELECT count(*) - count(DISTINCT id) FROM accounts")"
 check "every row is in the shard owning its hash" "0" "$(misplaced_rows)"
 check "the co-located notes are all there" "$notes_before" "$(router_sql "SELECT count(*) || ':' || sum(n) FROM notes")"
+check "foreign keys: no tag is left without its account" "0" \
+  "$(router_sql "SELECT count(*) FROM account_tags t LEFT JOIN accounts a USING (id) WHERE a.id IS NULL")"
+check "foreign keys: every remaining account of 1..2000 kept its tag" \
+  "$(router_sql "SELECT count(*) FROM accounts WHERE id <= 2000")" "$(router_sql "SELECT count(*) FROM account_tags")"
+check "foreign keys: both keys on every account_tags shard, validated" \
+  "$((2 * $(router_sql "SELECT count(*) FROM shale.shards WHERE table_name = 'account_tags'::regclass")))" "$(shard_foreign_keys)"
+for missing in "999999, 1" "$(router_sql "SELECT min(id) FROM accounts"), 9"; do
+  check_contains "foreign keys: a tag ($missing) without its parent row is refused on the new shards" \
+    "violates foreign key constraint" "$(router_sql "INSERT INTO account_tags VALUES ($missing)" 2>&1)"
+done
 check "no replication leftovers" "0" "$(leftovers)"
 check "no stray shard tables" "" "$(stray_tables)"
 check "write blocks were short (ms, each < 1000)" "0" \

@@ -50,6 +50,7 @@ SELECT shale.distribute_table('temporary_table', 'id');
 CREATE TABLE parent_table (id bigint PRIMARY KEY);
 CREATE TABLE child_table (id bigint REFERENCES parent_table);
 SELECT shale.distribute_table('child_table', 'id');
+SELECT shale.distribute_table('parent_table', 'id');
 SELECT shale.distribute_table('shale.node', 'node_id');
 CREATE TABLE with_trigger (id bigint);
 CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;

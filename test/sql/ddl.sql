@@ -89,7 +89,56 @@ SELECT shale.distribute_table('elsewhere', 'id', 8);
 ALTER TABLE children ADD CONSTRAINT children_elsewhere FOREIGN KEY (parent_id) REFERENCES elsewhere (id);
 ALTER TABLE children DROP CONSTRAINT children_parent;
 INSERT INTO children VALUES (99, 'a', 3);
-DROP TABLE children, parents, child_kinds, elsewhere;
+DELETE FROM children WHERE parent_id = 99;
+-- an unnamed foreign key (and no referenced columns: the primary key) gets PostgreSQL's name on every shard
+ALTER TABLE children ADD FOREIGN KEY (parent_id) REFERENCES parents;
+\set VERBOSITY terse
+INSERT INTO children VALUES (98, 'a', 5);
+\set VERBOSITY default
+-- unnamed UNIQUE and PRIMARY KEY constraints too
+CREATE TABLE unnamed_keys (id bigint NOT NULL, v int);
+SELECT shale.distribute_table('unnamed_keys', 'id', 4);
+ALTER TABLE unnamed_keys ADD PRIMARY KEY (id), ADD UNIQUE (id, v);
+INSERT INTO unnamed_keys VALUES (1, 1);
+\set VERBOSITY sqlstate
+INSERT INTO unnamed_keys VALUES (1, 2);
+\set VERBOSITY default
+SELECT conname, contype FROM pg_constraint WHERE conrelid = 'unnamed_keys'::regclass ORDER BY conname;
+-- a key added NOT VALID, then validated (the way to add one to a big table without a long lock)
+ALTER TABLE children ADD CONSTRAINT children_kind_later FOREIGN KEY (kind) REFERENCES child_kinds (code) NOT VALID;
+ALTER TABLE children VALIDATE CONSTRAINT children_kind_later;
+SELECT conname, convalidated FROM pg_constraint WHERE conname = 'children_kind_later';
+-- a table distributed with foreign keys keeps them on its shards
+CREATE TABLE grandchildren (parent_id bigint, kind text REFERENCES child_kinds (code),
+                            FOREIGN KEY (parent_id) REFERENCES parents (id) ON DELETE CASCADE);
+INSERT INTO grandchildren VALUES (2, 'a'), (3, 'b');
+SELECT shale.distribute_table('grandchildren', 'parent_id', colocate_with => 'parents');
+\set VERBOSITY terse
+INSERT INTO grandchildren VALUES (97, 'a');
+INSERT INTO grandchildren VALUES (4, 'zzz');
+\set VERBOSITY default
+DELETE FROM parents WHERE id = 3;
+SELECT * FROM grandchildren ORDER BY parent_id;
+-- ... a self-reference on the distribution column too
+CREATE TABLE tree (tenant bigint, id int, parent int, PRIMARY KEY (tenant, id),
+                   FOREIGN KEY (tenant, parent) REFERENCES tree (tenant, id));
+INSERT INTO tree VALUES (1, 1, NULL), (1, 2, 1), (2, 1, NULL);
+SELECT shale.distribute_table('tree', 'tenant', 4);
+\set VERBOSITY terse
+INSERT INTO tree VALUES (2, 2, 5);
+\set VERBOSITY default
+INSERT INTO tree VALUES (2, 2, 1);
+SELECT count(*) FROM tree;
+-- ... but not a key its shards could not check
+CREATE TABLE stray_children (parent_id bigint REFERENCES elsewhere (id));
+SELECT shale.distribute_table('stray_children', 'parent_id', colocate_with => 'parents');
+SELECT shale.distribute_table('stray_children', 'parent_id', 4);
+SELECT shale.make_reference_table('stray_children');
+DROP TABLE stray_children;
+-- undistributing a table with foreign keys is refused (its rows would be checked against empty router copies)
+SELECT shale.undistribute_table('grandchildren');
+SELECT shale.undistribute_table('parents');
+DROP TABLE tree, grandchildren, unnamed_keys, children, parents, child_kinds, elsewhere;
 -- reference tables
 CREATE TABLE kinds (code text PRIMARY KEY);
 SELECT shale.make_reference_table('kinds');
