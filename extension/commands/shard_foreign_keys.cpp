@@ -17,7 +17,11 @@ extern "C" {
 #include "catalog/pg_constraint.h"
 #include "parser/parser.h"
 #include "utils/guc.h"
+#include "executor/spi.h"
 #include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/syscache.h"
 }
 
@@ -201,4 +205,73 @@ check_shard_foreign_key(const ForeignKeyHolder *holder, const char *constraint_n
 	List *parent_columns = constraint_columns(tuple, Anum_pg_constraint_confkey);
 	ReleaseSysCache(tuple);
 	check_foreign_key_shape(holder, constraint_name, referenced_id, child_columns, parent_columns);
+}
+
+/*
+ * The first foreign key of a table that is neither distributed nor a
+ * reference table pointing at one that is; false if it has none. Reads the
+ * relcache's list, so it is cheap enough for every write to a local table.
+ */
+static bool
+local_key_to_distributed(Oid table_id, char **key_name, Oid *referenced_id)
+{
+	if (distributed_table_lookup(table_id) != NULL)
+		return false;
+	Relation relation = table_open(table_id, AccessShareLock);
+	bool found = false;
+	ListCell *cell;
+	foreach (cell, RelationGetFKeyList(relation))
+	{
+		ForeignKeyCacheInfo *key = (ForeignKeyCacheInfo *) lfirst(cell);
+		if (distributed_table_lookup(key->confrelid) == NULL)
+			continue;
+		*key_name = get_constraint_name(key->conoid);
+		*referenced_id = key->confrelid;
+		found = true;
+		break;
+	}
+	table_close(relation, AccessShareLock);
+	return found;
+}
+
+/* "distributed table" or "reference table", for messages. */
+static const char *
+table_kind_name(Oid table_id)
+{
+	return distributed_table_lookup(table_id)->kind == TABLE_KIND_REFERENCE ? "reference table" : "distributed table";
+}
+
+void
+refuse_local_rows_with_keys(Oid table_id, bool existing_rows)
+{
+	char *key;
+	Oid referenced_id;
+	if (!local_key_to_distributed(table_id, &key, &referenced_id))
+		return;
+	const char *table_name = get_rel_name(table_id);
+	const char *referenced_name = get_rel_name(referenced_id);
+	if (existing_rows)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "shale: SPI_connect failed");
+		char *sql = psprintf("SELECT 1 FROM ONLY %s LIMIT 1",
+							 quote_qualified_identifier(get_namespace_name(get_rel_namespace(table_id)), table_name));
+		if (SPI_execute(sql, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "shale: could not read \"%s\"", table_name);
+		bool empty = SPI_processed == 0;
+		SPI_finish();
+		if (empty)
+			return;
+	}
+	ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("table \"%s\" must be distributed before it holds rows: its foreign key \"%s\" references %s \"%s\"",
+						   table_name, key, table_kind_name(referenced_id), referenced_name),
+					errdetail("Rows of \"%s\" change on the worker nodes, where a table on the router could not check them.",
+							  referenced_name),
+					distributed_table_lookup(referenced_id)->kind == TABLE_KIND_REFERENCE
+						? errhint("Distribute \"%s\" first, with shale.distribute_table() or shale.make_reference_table(); "
+								  "its shards keep the key.", table_name)
+						: errhint("Distribute \"%s\" first, co-located with \"%s\": shale.distribute_table(..., "
+								  "colocate_with => '%s'); its shards keep the key.", table_name, referenced_name,
+								  referenced_name)));
 }

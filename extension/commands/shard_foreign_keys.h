@@ -62,6 +62,15 @@ void check_foreign_key_shape(const ForeignKeyHolder *holder, const char *constra
 							 List *child_columns, List *parent_columns);
 
 /*
+ * A table that is neither distributed nor a reference table may hold a
+ * foreign key to one that is only while it is empty: deletes of the
+ * referenced rows happen on the workers, where the router's table could not
+ * check them. Refuses a write into such a table (existing_rows false), or a
+ * key added to one that has rows (existing_rows true).
+ */
+void refuse_local_rows_with_keys(Oid table_id, bool existing_rows);
+
+/*
  * The length of the (possibly qualified, possibly quoted) name that starts at
  * text: identifiers joined by dots, as the parser located them.
  */

@@ -11,6 +11,7 @@
 
 extern "C" {
 #include "catalog/index.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
@@ -18,6 +19,7 @@ extern "C" {
 
 #include "commands/copy_command.h"
 #include "commands/ddl_propagation.h"
+#include "commands/shard_foreign_keys.h"
 #include "commands/vacuum_propagation.h"
 #include "commands/utility_hook.h"
 #include "metadata/metadata_cache.h"
@@ -131,6 +133,12 @@ shale_process_utility(PlannedStmt *planned, const char *query_string, bool read_
 			planned = rewritten;
 			statement = rewritten->utilityStmt;
 		}
+		if (IsA(statement, CopyStmt) && ((CopyStmt *) statement)->is_from && ((CopyStmt *) statement)->relation != NULL)
+		{
+			Oid local_id = RangeVarGetRelid(((CopyStmt *) statement)->relation, NoLock, true);
+			if (OidIsValid(local_id))
+				refuse_local_rows_with_keys(local_id, false);
+		}
 		Oid table_id = distributed_table_changed_by(statement);
 		if (OidIsValid(table_id) &&
 			propagate_ddl(table_id, planned, query_string, read_only_tree, context, parameters, query_environment,
@@ -149,6 +157,15 @@ shale_process_utility(PlannedStmt *planned, const char *query_string, bool read_
 	else
 		standard_ProcessUtility(planned, query_string, read_only_tree, context, parameters, query_environment,
 								destination, completion);
+
+	/* a local table's foreign key to a distributed table: only while it is empty */
+	if (IsA(statement, AlterTableStmt) && IsTransactionState() && any_distributed_table_exists())
+	{
+		CommandCounterIncrement();
+		Oid table_id = RangeVarGetRelid(((AlterTableStmt *) statement)->relation, NoLock, true);
+		if (OidIsValid(table_id))
+			refuse_local_rows_with_keys(table_id, true);
+	}
 
 	/* VACUUM / ANALYZE ran on the router's empty tables: now on their shards */
 	if (IsA(statement, VacuumStmt) && IsTransactionState() && any_distributed_table_exists())

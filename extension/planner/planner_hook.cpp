@@ -23,6 +23,7 @@ extern "C" {
 
 #include "executor/remote_insert.h"
 #include "executor/remote_scan.h"
+#include "commands/shard_foreign_keys.h"
 #include "metadata/metadata_cache.h"
 #include "planner/aggregate_pushdown.h"
 #include "planner/planner_hook.h"
@@ -350,6 +351,9 @@ shale_planner(Query *query, const char *query_string, int cursor_options, ParamL
 {
 	if (!any_distributed_table_exists())
 		return standard_planning(query, query_string, cursor_options, bound_parameters);
+	/* rows into a local table whose foreign key points at a distributed table could not be checked later */
+	if ((query->commandType == CMD_INSERT || query->commandType == CMD_MERGE) && query->resultRelation > 0)
+		refuse_local_rows_with_keys(rt_fetch(query->resultRelation, query->rtable)->relid, false);
 	List *table_ids = NIL;
 	collect_distributed_tables((Node *) query, &table_ids);
 	if (table_ids == NIL)

@@ -111,8 +111,8 @@ SELECT conname, convalidated FROM pg_constraint WHERE conname = 'children_kind_l
 -- a table distributed with foreign keys keeps them on its shards
 CREATE TABLE grandchildren (parent_id bigint, kind text REFERENCES child_kinds (code),
                             FOREIGN KEY (parent_id) REFERENCES parents (id) ON DELETE CASCADE);
-INSERT INTO grandchildren VALUES (2, 'a'), (3, 'b');
 SELECT shale.distribute_table('grandchildren', 'parent_id', colocate_with => 'parents');
+INSERT INTO grandchildren VALUES (2, 'a'), (3, 'b');
 \set VERBOSITY terse
 INSERT INTO grandchildren VALUES (97, 'a');
 INSERT INTO grandchildren VALUES (4, 'zzz');
@@ -135,6 +135,19 @@ SELECT shale.distribute_table('stray_children', 'parent_id', colocate_with => 'p
 SELECT shale.distribute_table('stray_children', 'parent_id', 4);
 SELECT shale.make_reference_table('stray_children');
 DROP TABLE stray_children;
+-- a table on the router may reference a distributed table only while it is empty (deletes of the
+-- referenced rows happen on the workers): writes into it are refused until it is distributed
+CREATE TABLE local_child (parent_id bigint REFERENCES parents (id));
+INSERT INTO local_child VALUES (2);
+COPY local_child FROM STDIN;
+2
+\.
+SELECT shale.distribute_table('local_child', 'parent_id', colocate_with => 'parents');
+INSERT INTO local_child VALUES (2);
+CREATE TABLE local_rows (parent_id bigint, kind text);
+INSERT INTO local_rows VALUES (2, 'a');
+ALTER TABLE local_rows ADD FOREIGN KEY (kind) REFERENCES child_kinds (code);
+DROP TABLE local_child, local_rows;
 -- undistributing a table with foreign keys is refused (its rows would be checked against empty router copies)
 SELECT shale.undistribute_table('grandchildren');
 SELECT shale.undistribute_table('parents');
