@@ -242,9 +242,14 @@ int cluster_restore(const RestoreOptions &options)
     int highest_source_port = 0;
     for (const auto &node : source.nodes)
         highest_source_port = std::max(highest_source_port, node.port);
-    const int groups = static_cast<int>(layout_groups(source).size());
-    ClusterLayout restored = ClusterLayout::plan(options.target, user.name, source.workers, 0, source.synchronous,
-                                                 allocate_ports(highest_source_port + 1, false, groups));
+    // the same group numbers as the source (a drained and removed group leaves a gap), one primary each
+    std::vector<int> source_groups = layout_groups(source);
+    std::sort(source_groups.begin(), source_groups.end());  // the router (0) first
+    const int groups = static_cast<int>(source_groups.size());
+    const std::vector<int> ports = allocate_ports(highest_source_port + 1, false, groups);
+    ClusterLayout restored = ClusterLayout::plan(options.target, user.name, 0, 0, source.synchronous, {ports[0]});
+    for (size_t i = 1; i < source_groups.size(); i++)
+        restored.add_worker_group(source_groups[i], 0, {ports[i]});
     fs::create_directories(restored.log_dir());
     for (const auto &node : restored.nodes) {
         fs::create_directories(node.data_dir);

@@ -178,6 +178,9 @@ void NodeControl::configure_primary(const NodeSpec &node) const
         "hot_standby = on\n"
         // pg_rewind needs it to bring a failed-over primary back as a replica
         "wal_log_hints = on\n"
+        // a shard move's subscription starts its worker at once: the launcher waits this long between
+        // starts (5 s by default), which would make every move of a drain or rebalance wait
+        "wal_retrieve_retry_interval = '200ms'\n"
         "max_connections = 200\n"
         "logging_collector = off\n";
     if (!extension_disabled())

@@ -11,7 +11,8 @@
 #     data remembered at them, on every shard;
 #  4. a backup killed mid-way is listed as failed (and is an event); the next succeeds;
 #  5. shaled's schedule (schedule.conf) runs incremental backups and restore points;
-#  6. a corrupted file in the repository is found by verification.
+#  6. a corrupted file in the repository is found by verification;
+#  7. after a worker group is drained and removed, a restore has the same groups.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib/cluster.sh"
@@ -196,7 +197,7 @@ scheduled_work() {
 }
 poll_until 60 scheduled_work && scheduled=yes || scheduled=no
 check "shaled runs scheduled incremental backups and restore points" "yes" "$scheduled"
-sed -i 's/= 2$/= 0/' "$CLUSTER_DIR/backup/schedule.conf"
+sed -i -E 's/^(incr-interval-s|restore-point-interval-s) = 2$/\1 = 0/' "$CLUSTER_DIR/backup/schedule.conf"  # the schedule off again
 # let a scheduled backup that is still running finish before corrupting the repository
 sleep 1
 shaled_idle() { [ -z "$(pgrep -P "$(cat "$CLUSTER_DIR/shaled.pid")" || true)" ]; }
@@ -222,6 +223,21 @@ check_contains "verification names the group" "group1" "$(cat "$work/verify.out"
 check_contains "shale backups marks the backup invalid" "INVALID" "$("$SHALE_BIN" backups --dir "$CLUSTER_DIR")"
 check "the verification failure is an event" "yes" \
   "$([ "$(router_sql "SELECT count(*) FROM shale.event WHERE kind = 'verify_failed'")" -ge 1 ] && echo yes || echo no)"
+
+
+echo "# [$((SECONDS - started_at)) s] after verification"
+# 7. a restore after a worker group was drained and removed keeps the source's group numbers
+"$SHALE_BIN" drain --dir "$CLUSTER_DIR" --group 1 --remove >/dev/null
+echo "# [$((SECONDS - started_at)) s] drained"
+"$SHALE_BIN" backup --dir "$CLUSTER_DIR" >/dev/null
+echo "# [$((SECONDS - started_at)) s] backed up"
+state_after_drain=$(state)
+"$SHALE_BIN" restore-point --dir "$CLUSTER_DIR" --name after_drain >/dev/null
+port=$(restore_to after_drain restored_drained)
+check "restore after a group was removed: the data" "$state_after_drain" "$(state_of "$port")"
+check "restore after a group was removed: the same worker group" "2" \
+  "$(psql "postgresql://postgres@127.0.0.1:$port/postgres" -X -A -t -c \
+     "SELECT string_agg(group_id::text, ',' ORDER BY group_id) FROM shale.node WHERE group_id > 0")"
 
 echo "# backup_restore took $((SECONDS - started_at)) s"
 finish_checks "multinode backup_restore"
