@@ -125,6 +125,18 @@ CREATE TABLE shale.commit_record (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- Where each restore point made by shale.create_restore_point is in the WAL of
+-- each node group: `shale restore --to NAME` picks the backups taken before it
+-- (also for points made in SQL, not through the command line).
+CREATE TABLE shale.restore_point (
+    name        text NOT NULL,
+    group_id    int NOT NULL,
+    node        text NOT NULL,
+    lsn         pg_lsn NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON shale.restore_point (name);
+
 -- The last health check of each node by shaled. Kept apart from shale.node on
 -- purpose: it changes every second, and shale.node changes invalidate every
 -- backend's metadata cache.
@@ -865,7 +877,8 @@ REVOKE ALL ON FUNCTION shale.cancel_for_deadlock(int) FROM PUBLIC;
 GRANT USAGE ON SCHEMA shale TO PUBLIC;
 GRANT SELECT ON shale.nodes, shale.tables, shale.shards, shale.node, shale.node_group,
                 shale.colocation_group, shale.distributed_table, shale.shard, shale.placement,
-                shale.event, shale.operation, shale.node_health, shale.operations, shale.shard_load_sample TO PUBLIC;
+                shale.event, shale.operation, shale.node_health, shale.operations, shale.shard_load_sample,
+                shale.restore_point TO PUBLIC;
 REVOKE ALL ON FUNCTION shale.add_node(text, int, int, text), shale.remove_node(int),
                        shale.set_node_state(int, text), shale.recover_prepared_transactions(),
                        shale.record_event(text, int, int, text), shale.fence_group(int, text),

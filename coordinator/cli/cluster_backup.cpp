@@ -193,7 +193,7 @@ int cluster_backups(const std::string &dir)
     if (rows.empty())
         std::cout << "(no backups yet: shaled takes the first full backup right after `shale up`)\n";
 
-    std::vector<json> points = read_restore_points(paths);
+    std::vector<json> points = known_restore_points(layout);
     std::cout << "\nRestore points (latest " << std::min<size_t>(points.size(), 10) << " of " << points.size()
               << "; restore with shale restore --to NAME --target NEWDIR):\n";
     for (size_t index = points.size() > 10 ? points.size() - 10 : 0; index < points.size(); index++)

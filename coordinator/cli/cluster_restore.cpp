@@ -98,8 +98,9 @@ static std::map<std::string, std::string> choose_backup_sets(const ClusterLayout
                     point_lsn[mark.value("stanza", "")] = parse_lsn(mark.value("lsn", ""));
             }
         if (point_lsn.empty())
-            progress("warning: restore point " + target.text + " is not in " + BackupPaths(source.dir).restore_points_file +
-                     " (made outside shale?); using each group's latest backup");
+            progress("warning: restore point " + target.text + " is neither in " +
+                     BackupPaths(source.dir).restore_points_file +
+                     " nor in the router's shale.restore_point; using each group's latest backup");
     }
     std::map<std::string, std::string> chosen;
     for (int group : layout_groups(source)) {
@@ -236,7 +237,7 @@ int cluster_restore(const RestoreOptions &options)
 
     progress("choosing backup sets");
     std::vector<BackupSet> sets = list_backup_sets(source_paths, user);
-    auto chosen = choose_backup_sets(source, target, sets, read_restore_points(source_paths));
+    auto chosen = choose_backup_sets(source, target, sets, known_restore_points(source));
 
     // the new cluster: the same groups, no replicas, fresh ports above the source's
     int highest_source_port = 0;

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <thread>
@@ -77,6 +78,50 @@ RestorePoint create_cluster_restore_point(const PgConnection &router, const Clus
     }
     append_restore_point(BackupPaths(layout.dir), {{"name", name}, {"time", point.time}, {"marks", marks}});
     return point;
+}
+
+// The router mark's LSN of a restore point entry, "" without one.
+static std::string router_lsn(const nlohmann::json &point)
+{
+    for (const auto &mark : point.value("marks", nlohmann::json::array()))
+        if (mark.value("group_id", -1) == 0)
+            return mark.value("lsn", "");
+    return "";
+}
+
+std::vector<nlohmann::json> known_restore_points(const ClusterLayout &layout)
+{
+    std::vector<nlohmann::json> points = read_restore_points(BackupPaths(layout.dir));
+    PgConnection router = PgConnection::connect(layout.router_conninfo("shale_backup"));
+    if (!router.ok())
+        return points;  // the file is all there is while the router is down
+    // one call of shale.create_restore_point writes its rows in one transaction: one created_at
+    PgResult result = router.exec(
+        "SELECT name, extract(epoch FROM created_at)::bigint, "
+        "       json_agg(json_build_object('group_id', group_id, 'node', node, 'lsn', lsn::text) ORDER BY group_id) "
+        "FROM shale.restore_point GROUP BY name, created_at ORDER BY created_at");
+    if (!result.ok())
+        return points;
+    auto stanzas = stanza_of_catalog_groups(router, layout);
+    for (int row = 0; row < result.rows(); row++) {
+        nlohmann::json marks = nlohmann::json::parse(result.value(row, 2));
+        for (auto &mark : marks) {
+            int group_id = mark.value("group_id", 0);
+            mark["stanza"] = stanzas.count(group_id) ? stanzas[group_id] : stanza_name(group_id);
+        }
+        nlohmann::json point = {{"name", result.value(row, 0)},
+                                {"time", static_cast<std::time_t>(std::stoll(result.value(row, 1)))},
+                                {"marks", marks}};
+        bool listed = false;
+        for (const auto &known : points)
+            listed |= known.value("name", "") == point["name"] && router_lsn(known) == router_lsn(point);
+        if (!listed)
+            points.push_back(point);
+    }
+    std::stable_sort(points.begin(), points.end(), [](const nlohmann::json &a, const nlohmann::json &b) {
+        return a.value("time", static_cast<std::time_t>(0)) < b.value("time", static_cast<std::time_t>(0));
+    });
+    return points;
 }
 
 std::vector<std::string> primary_conninfos(const PgConnection &router)

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/cluster_layout.h"
 #include "common/pg_connection.h"
 
@@ -40,6 +42,12 @@ std::string default_restore_point_name(const std::string &prefix);
 // primary and records it in DIR/backup/restore_points.jsonl. Throws on failure.
 RestorePoint create_cluster_restore_point(const PgConnection &router, const ClusterLayout &layout,
                                           const std::string &name);
+
+// known_restore_points lists the restore points recorded in DIR/backup/
+// restore_points.jsonl and, when the router answers, in its catalog
+// (shale.restore_point: points made in SQL too), oldest first, each once, as
+// {"name", "time", "marks": [{"group_id", "stanza", "node", "lsn"}]}.
+std::vector<nlohmann::json> known_restore_points(const ClusterLayout &layout);
 
 // primary_conninfos returns the connection strings of the router and worker
 // primaries as the catalog lists them.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/backup_repository.h"
+#include "common/cluster_restore_point.h"
 #include "common/os_user.h"
 #include "common/process.h"
 
@@ -89,7 +90,8 @@ HttpResponse get_backups(const std::string &dir)
                                {"finished_at", format_time_utc(entry.value("time", static_cast<std::time_t>(0)))},
                                {"error", entry.value("detail", "")}});
     json points = json::array();
-    for (const auto &point : read_restore_points(paths))
+    auto layout = ClusterLayout::load(dir);
+    for (const auto &point : layout ? known_restore_points(*layout) : read_restore_points(paths))
         points.push_back({{"name", point.value("name", "")},
                           {"created_at", format_time_utc(point.value("time", static_cast<std::time_t>(0)))}});
     return backup_json_response(200, {{"backups", backups}, {"restore_points", points}});

@@ -29,10 +29,24 @@ extern "C" {
 /* The longest restore point name the WAL record holds (MAXFNAMELEN - 1). */
 static const int max_restore_point_name_length = 63;
 
-/* Puts one (group_id, node, lsn) row into the function's result. */
+/*
+ * Puts one (group_id, node, lsn) row into the function's result, and into
+ * shale.restore_point (committed with the caller's transaction, after the
+ * router's point: restoring to the point never needs that row).
+ */
 static void
-put_restore_point_row(ReturnSetInfo *result_info, int group_id, const char *node, const char *lsn_text)
+put_restore_point_row(ReturnSetInfo *result_info, const char *name, int group_id, const char *node, const char *lsn_text)
 {
+	Oid types[4] = {TEXTOID, INT4OID, TEXTOID, TEXTOID};
+	Datum arguments[4] = {CStringGetTextDatum(name), Int32GetDatum(group_id), CStringGetTextDatum(node),
+						  CStringGetTextDatum(lsn_text)};
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "shale: SPI_connect failed");
+	if (SPI_execute_with_args("INSERT INTO shale.restore_point (name, group_id, node, lsn) VALUES ($1, $2, $3, $4::pg_lsn)",
+							  4, types, arguments, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "shale: could not record the restore point");
+	SPI_finish();
+
 	Datum values[3];
 	bool nulls[3] = {false, false, false};
 	values[0] = Int32GetDatum(group_id);
@@ -77,7 +91,7 @@ SHALE_FUNCTION(shale_create_restore_point)
 	SPI_finish();
 
 	Datum router_lsn = DirectFunctionCall1(pg_create_restore_point, CStringGetTextDatum(name));
-	put_restore_point_row(result_info, 0, "router", DatumGetCString(DirectFunctionCall1(pg_lsn_out, router_lsn)));
+	put_restore_point_row(result_info, name, 0, "router", DatumGetCString(DirectFunctionCall1(pg_lsn_out, router_lsn)));
 
 	/* every worker primary at once, after the router */
 	List *connections = NIL;
@@ -98,7 +112,7 @@ SHALE_FUNCTION(shale_create_restore_point)
 			ereport(ERROR, (errcode(ERRCODE_CONNECTION_FAILURE),
 							errmsg("no restore point LSN from worker group %d (%s)", connection->group_id,
 								   worker_connection_name(connection))));
-		put_restore_point_row(result_info, connection->group_id, worker_connection_name(connection),
+		put_restore_point_row(result_info, name, connection->group_id, worker_connection_name(connection),
 							  PQgetvalue(result, 0, 0));
 		PQclear(result);
 	}

@@ -12,7 +12,8 @@
 #  4. a backup killed mid-way is listed as failed (and is an event); the next succeeds;
 #  5. shaled's schedule (schedule.conf) runs incremental backups and restore points;
 #  6. a corrupted file in the repository is found by verification;
-#  7. after a worker group is drained and removed, a restore has the same groups.
+#  7. after a worker group is drained and removed, a restore has the same groups;
+#     it restores to a point made in SQL, from the backup taken before it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib/cluster.sh"
@@ -232,9 +233,13 @@ echo "# [$((SECONDS - started_at)) s] drained"
 "$SHALE_BIN" backup --dir "$CLUSTER_DIR" >/dev/null
 echo "# [$((SECONDS - started_at)) s] backed up"
 state_after_drain=$(state)
-"$SHALE_BIN" restore-point --dir "$CLUSTER_DIR" --name after_drain >/dev/null
+# ... to a restore point made in SQL (not through the CLI), with a backup taken after it
+router_sql "SELECT count(*) FROM shale.create_restore_point('after_drain')" >/dev/null
+router_sql "UPDATE accounts SET balance = balance + 1000" >/dev/null
+"$SHALE_BIN" backup --dir "$CLUSTER_DIR" >/dev/null
+check_contains "shale backups lists a restore point made in SQL" "after_drain" "$("$SHALE_BIN" backups --dir "$CLUSTER_DIR")"
 port=$(restore_to after_drain restored_drained)
-check "restore after a group was removed: the data" "$state_after_drain" "$(state_of "$port")"
+check "restore after a group was removed, to a point made in SQL: the data" "$state_after_drain" "$(state_of "$port")"
 check "restore after a group was removed: the same worker group" "2" \
   "$(psql "postgresql://postgres@127.0.0.1:$port/postgres" -X -A -t -c \
      "SELECT string_agg(group_id::text, ',' ORDER BY group_id) FROM shale.node WHERE group_id > 0")"
