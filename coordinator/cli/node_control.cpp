@@ -187,6 +187,7 @@ void NodeControl::configure_primary(const NodeSpec &node) const
         settings += "shared_preload_libraries = 'shale'\n";
     // WAL archiving into the group's pgBackRest stanza (docs/backups.md)
     settings += backup_server_settings(layout_, node.group);
+    settings += replica_archive_settings(layout_, node.group);
     append_to_file(node.data_dir + "/postgresql.conf", settings);
 
     std::ofstream hba(node.data_dir + "/pg_hba.conf", std::ios::trunc);

@@ -149,29 +149,45 @@ static std::string pgbackrest_binary()
     return "/usr/bin/pgbackrest";
 }
 
+// conf_quoted doubles single quotes: the text stays valid inside a quoted postgresql.conf string.
+static std::string conf_quoted(const std::string &text)
+{
+    std::string out;
+    for (char c : text)
+        out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out;
+}
+
+// node_pgbackrest_command is the pgBackRest command line, quoted for a
+// postgresql.conf string, that a node of the group runs from its data
+// directory (archive_command, restore_command) before the subcommand. The
+// double quotes keep a path with a space in one shell word.
+// --pg1-path="$PWD": the command runs in the node's data directory through
+// the shell, and pgBackRest refuses to work from a directory other than
+// pg1-path; a promoted replica (whose postgresql.conf is a copy of its
+// primary's) must use its own directory.
+static std::string node_pgbackrest_command(const ClusterLayout &layout, int group)
+{
+    return conf_quoted(pgbackrest_binary()) + " --config=\"" + conf_quoted(BackupPaths(layout.dir).config_file) +
+           "\" --stanza=" + stanza_name(group) + " --pg1-path=\"$PWD\"";
+}
+
 std::string backup_server_settings(const ClusterLayout &layout, int group)
 {
-    BackupPaths paths(layout.dir);
-    // Doubled single quotes keep a path with a quote valid inside the setting;
-    // the double quotes keep a path with a space in one shell word.
-    auto quoted = [](const std::string &text) {
-        std::string out;
-        for (char c : text)
-            out += c == '\'' ? std::string("''") : std::string(1, c);
-        return out;
-    };
+    const std::string socket_dir = conf_quoted(BackupPaths(layout.dir).socket_dir);
     return "# Added by `shale up` for backups (docs/backups.md).\n"
            "archive_mode = on\n"
-           // --pg1-path="$PWD": archive_command runs in the node's data directory
-           // through the shell, and pgBackRest refuses to archive from a directory
-           // other than pg1-path; a promoted replica (whose postgresql.conf is a
-           // copy of its primary's) must archive from its own directory
-           "archive_command = '" + quoted(pgbackrest_binary()) + " --config=\"" + quoted(paths.config_file) +
-           "\" --stanza=" + stanza_name(group) + " --pg1-path=\"$PWD\" archive-push \"%p\"'\n"
+           "archive_command = '" + node_pgbackrest_command(layout, group) + " archive-push \"%p\"'\n"
            // a quiet node still ships its last WAL within a minute: bounds the RPO
            "archive_timeout = 60\n"
-           "unix_socket_directories = '" + quoted(paths.socket_dir) + "'\n"
+           "unix_socket_directories = '" + socket_dir + "'\n"
            "unix_socket_permissions = 0700\n";
+}
+
+std::string replica_archive_settings(const ClusterLayout &layout, int group)
+{
+    // the primary ignores it; a replica runs it when streaming cannot give it the WAL it needs
+    return "restore_command = '" + node_pgbackrest_command(layout, group) + " archive-get %f \"%p\"'\n";
 }
 
 std::string backup_hba_lines()

@@ -70,6 +70,13 @@ std::vector<int> layout_groups(const ClusterLayout &layout);
 // `group` archive its WAL into the group's stanza and open a Unix socket for
 // pgBackRest.
 std::string backup_server_settings(const ClusterLayout &layout, int group);
+
+// replica_archive_settings returns the restore_command line that lets a
+// replica of the group fetch WAL from the group's archive when its primary no
+// longer holds it (after a long outage, or after a failover: replicas stream
+// without replication slots). Not for restored nodes, whose restore_command
+// reads the source's repository.
+std::string replica_archive_settings(const ClusterLayout &layout, int group);
 // backup_hba_lines returns the pg_hba.conf line for that socket (trust: the
 // socket directory is reachable by the server OS user only).
 std::string backup_hba_lines();

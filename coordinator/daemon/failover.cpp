@@ -85,19 +85,27 @@ std::set<long long> FailoverController::paused_groups(const PgConnection &router
     return groups;
 }
 
+std::optional<std::string> FailoverController::unsafe_failover_reason(const NodeRecord &primary) const
+{
+    const long long group = primary.group_id;
+    if (!unsafe_groups_.count(group))
+        return std::nullopt;
+    // Its replicas were lost and the primary acknowledged commits alone:
+    // any replica may miss some of them.
+    const std::string which = group == 0 ? "the router" : "group " + std::to_string(group);
+    return "the primary of " + which + ", " + describe_node(primary) +
+           ", is lost, but it ran without a synchronous standby since its replicas were lost: promoting one "
+           "could lose acknowledged commits. Not failing over; bring the primary back, or promote a replica by "
+           "hand (SELECT pg_promote() on it, then SELECT shale.switch_primary(<node id>, 'by hand'))";
+}
+
 void FailoverController::fail_over_group(const PgConnection &router, const NodeRecord &primary,
                                          const std::vector<NodeRecord> &nodes, const std::vector<NodeHealth> &health)
 {
     const long long group = primary.group_id;
     const std::string topic = "group " + std::to_string(group);
-    if (unsafe_groups_.count(group)) {
-        // Its replicas were lost and the primary acknowledged commits alone:
-        // any replica may miss some of them.
-        const std::string message = "the primary of group " + std::to_string(group) + ", " + describe_node(primary) +
-                                    ", is lost, but the group ran without a synchronous standby since its replicas "
-                                    "were lost: promoting one could lose acknowledged commits. Not failing over; "
-                                    "bring the primary back, or promote a replica by hand (SELECT pg_promote() on "
-                                    "it, then SELECT shale.switch_primary(<node id>, 'by hand'))";
+    if (auto unsafe = unsafe_failover_reason(primary)) {
+        const std::string &message = *unsafe;
         if (warned_["unsafe " + std::to_string(group)] != message)
             record_event(router, "failover_failed", primary.node_id, group, message, logger_);
         warn_once("unsafe " + std::to_string(group), message);

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -79,6 +80,11 @@ public:
     void run_round(const PgConnection &router, const std::vector<NodeRecord> &nodes,
                    const std::vector<NodeHealth> &health);
     const FailoverSettings &settings() const { return settings_; }
+    // unsafe_failover_reason says why promoting a replica of the primary's group
+    // could lose acknowledged commits (the group ran without a synchronous
+    // standby since its replicas were lost), or nothing when it is safe. The
+    // router group (0) is tracked here too, for RouterFailover.
+    std::optional<std::string> unsafe_failover_reason(const NodeRecord &primary) const;
     // deciding is true while a primary (or replica) failed checks but is not
     // yet declared lost; the main loop then skips work that would wait for that primary
     // (2PC recovery, deadlock detection), so the next check comes on time.

@@ -82,7 +82,7 @@ int main(int argc, char **argv)
     const auto check_timeout = std::chrono::milliseconds(config.check_timeout_ms);
     shale::FailoverController failover(failover_settings, local_cluster, logger);
     shale::NodeMonitor monitor(leader_lock, logger, check_timeout, &failover);
-    shale::RouterFailover router_failover(failover_settings, local_cluster, monitor, logger, check_timeout);
+    shale::RouterFailover router_failover(failover_settings, local_cluster, monitor, failover, logger, check_timeout);
     // 2PC recovery every few seconds: in-doubt transactions hold row locks on workers
     shale::TransactionRecovery transaction_recovery(logger, std::chrono::milliseconds(3000));
     // old shards of finished moves and splits, and leftovers of interrupted ones

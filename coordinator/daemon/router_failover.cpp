@@ -87,6 +87,13 @@ void RouterFailover::run(const std::atomic<bool> &stop)
     if (primary == nullptr || !failures_.exceeded(primary->node_id, settings_))
         return;
     const std::string why = describe_node(*primary) + ": " + failures_.summary(primary->node_id);
+    if (auto unsafe = worker_failover_.unsafe_failover_reason(*primary)) {
+        // the router is down: the reason goes to the log only (no catalog to write an event to)
+        if (last_warning_ != *unsafe)
+            logger_.error("router failover: " + *unsafe);
+        last_warning_ = *unsafe;
+        return;
+    }
     if (healthy_replicas.empty()) {
         if (last_warning_ != why)
             logger_.warn("the router primary is lost (" + why + ") and no router replica is healthy; waiting");

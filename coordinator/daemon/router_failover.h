@@ -26,9 +26,13 @@ class NodeMonitor;
 
 class RouterFailover {
 public:
+    // worker_failover knows whether the router group ran without a synchronous standby
     RouterFailover(const FailoverSettings &settings, const LocalCluster &cluster, const NodeMonitor &monitor,
-                   Logger &logger, std::chrono::milliseconds check_timeout)
-        : settings_(settings), cluster_(cluster), monitor_(monitor), logger_(logger), checker_(check_timeout) {}
+                   const FailoverController &worker_failover, Logger &logger, std::chrono::milliseconds check_timeout)
+        : settings_(settings), cluster_(cluster), monitor_(monitor), worker_failover_(worker_failover),
+          logger_(logger), checker_(check_timeout)
+    {
+    }
 
     // run does one check of the router nodes and fails over when due; called by
     // the main loop in each round where the leader lock is not held.
@@ -46,6 +50,7 @@ private:
     const FailoverSettings &settings_;
     const LocalCluster &cluster_;
     const NodeMonitor &monitor_;
+    const FailoverController &worker_failover_;
     Logger &logger_;
     HealthChecker checker_;
     FailureCounter failures_;
