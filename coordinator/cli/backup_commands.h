@@ -31,6 +31,7 @@ struct RestoreOptions {
     std::string dir;     // source cluster
     std::string to;      // restore point name or timestamp
     std::string target;  // new cluster directory
+    int replicas = -1;   // replicas per group in the new cluster; -1: as many as the source has
 };
 // cluster_restore builds a new running cluster in options.target at options.to.
 int cluster_restore(const RestoreOptions &options);

@@ -7,8 +7,9 @@
 // target), `pgbackrest restore` every group in parallel into NEWDIR, point each
 // node at new ports and at NEWDIR's repository, start them (recovery to the
 // target, then promotion), rewrite shale.node on the restored router to the new
-// ports, finish in-doubt prepared transactions, create the new stanzas, write
-// cluster.json, start shaled, print the URI.
+// ports, finish in-doubt prepared transactions, create the new stanzas, add
+// replicas (as many as the source has, or --replicas), write cluster.json, start
+// shaled, print the URI.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "cli/daemon_control.h"
 #include "cli/node_control.h"
 #include "cli/port_allocator.h"
+#include "cli/registration.h"
 #include "common/backup_repository.h"
 #include "common/backup_tasks.h"
 #include "common/cluster_restore_point.h"
@@ -207,6 +209,56 @@ static void rewrite_catalog(const ClusterLayout &source, const ClusterLayout &re
         progress("finished " + recovered.value(0, 0) + " prepared transaction(s) left in doubt at the target");
 }
 
+// clear_recovery_settings removes from a promoted node what `pgbackrest restore`
+// wrote for its recovery (the target, and a restore_command reading the source's
+// repository), and points restore_command at the new cluster's own archive:
+// replicas copy these settings with their base backup.
+static void clear_recovery_settings(const ClusterLayout &restored, const NodeSpec &node)
+{
+    PgConnection connection = PgConnection::connect(node_conninfo("127.0.0.1", node.port) +
+                                                    " connect_timeout=10 application_name=shale_restore");
+    if (!connection.ok())
+        throw CliError("cannot connect to the restored " + node.name + ": " + connection.error_message());
+    std::string restore_command = replica_archive_settings(restored, node.group);
+    restore_command.pop_back();  // a postgresql.conf line is valid SQL after ALTER SYSTEM SET (same quoting)
+    for (const std::string &sql :
+         {std::string("ALTER SYSTEM RESET recovery_target_name"), std::string("ALTER SYSTEM RESET recovery_target_time"),
+          std::string("ALTER SYSTEM RESET recovery_target_action"), std::string("ALTER SYSTEM RESET recovery_target"),
+          "ALTER SYSTEM SET " + restore_command, std::string("SELECT pg_reload_conf()")}) {
+        PgResult result = connection.exec(sql);
+        if (!result.ok())
+            throw CliError("on the restored " + node.name + ": " + sql + ": " + result.error_message());
+    }
+}
+
+// add_replicas gives every group of the restored cluster `replicas` streaming
+// replicas (base backups of the restored primaries), registers them and turns
+// synchronous replication on as the source had it, so the new cluster fails
+// over like the old one.
+static void add_replicas(ClusterLayout &restored, int replicas, NodeControl &control, const OsUser &user)
+{
+    int highest_port = 0;
+    for (const auto &node : restored.nodes)
+        highest_port = std::max(highest_port, node.port);
+    const std::vector<int> groups = layout_groups(restored);
+    const std::vector<int> ports = allocate_ports(highest_port + 1, false, static_cast<int>(groups.size()) * replicas);
+    std::vector<NodeSpec> added;
+    for (size_t index = 0; index < groups.size(); index++) {
+        std::vector<int> group_ports(ports.begin() + index * replicas, ports.begin() + (index + 1) * replicas);
+        for (const auto &node : restored.add_replicas(groups[index], group_ports))
+            added.push_back(node);
+    }
+    restored.replicas = replicas;
+    control.base_backup(added);
+    for (const auto &node : added)
+        control.configure_replica(node);
+    control.start(added);
+    register_replicas(restored, added, restored.router_conninfo("shale_restore"));
+    configure_synchronous_replication(restored);
+    // pgbackrest.conf lists every node of a group, so backups find the primary after a failover
+    prepare_backup_repository(restored, user);
+}
+
 int cluster_restore(const RestoreOptions &options)
 {
     const auto started = std::chrono::steady_clock::now();
@@ -239,7 +291,7 @@ int cluster_restore(const RestoreOptions &options)
     std::vector<BackupSet> sets = list_backup_sets(source_paths, user);
     auto chosen = choose_backup_sets(source, target, sets, known_restore_points(source));
 
-    // the new cluster: the same groups, no replicas, fresh ports above the source's
+    // the new cluster: the same groups, primaries first (replicas come once they run), fresh ports above the source's
     int highest_source_port = 0;
     for (const auto &node : source.nodes)
         highest_source_port = std::max(highest_source_port, node.port);
@@ -310,6 +362,13 @@ int cluster_restore(const RestoreOptions &options)
             wait_until_promoted(restored, node, std::chrono::seconds(900));
         progress("rewriting shale.node for the new ports");
         rewrite_catalog(source, restored);
+        for (const auto &node : restored.nodes)
+            clear_recovery_settings(restored, node);
+        const int replicas = options.replicas >= 0 ? options.replicas : source.replicas;
+        if (replicas > 0) {
+            progress("adding " + std::to_string(replicas) + " replica(s) to every group");
+            add_replicas(restored, replicas, control, user);
+        }
         restored.save();
     } catch (...) {
         control.stop_running(restored.nodes);

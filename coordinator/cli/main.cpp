@@ -29,7 +29,7 @@ const char *kUsage =
     "  backups  list backups (time, group, kind, size, verified, failures) and restore points\n"
     "  restore-point  make a cluster-consistent restore point now (--name NAME); prints its name\n"
     "  verify   check the checksums of every backup and archived WAL segment now\n"
-    "  restore  build a new cluster at a restore point or time: --to X --target NEWDIR\n"
+    "  restore  build a new cluster at a restore point or time: --to X --target NEWDIR [--replicas N]\n"
     "  add-group  create, start and register the next worker group [--replicas N]\n"
     "  rebalance  move shards until worker groups are even [--wait]; prints the operation id\n"
     "  drain    move every shard off a worker group: --group N [--wait] [--remove]\n"
@@ -76,7 +76,8 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
     } else if (command == "restore") {
         options.add_options()
             ("to", po::value<std::string>(), "restore point name, or UTC time \"YYYY-MM-DD HH:MM:SS\"")
-            ("target", po::value<std::string>(), "directory of the new cluster (must not exist)");
+            ("target", po::value<std::string>(), "directory of the new cluster (must not exist)")
+            ("replicas", po::value<int>(), "replicas per group in the new cluster (0..5; default: as the source)");
     } else if (command == "restore-point") {
         options.add_options()("name", po::value<std::string>()->default_value(""), "restore point name (default: generated)");
     } else if (command == "backups" || command == "verify") {
@@ -127,7 +128,13 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
     if (command == "restore" && (!values.count("to") || !values.count("target")))
         throw shale::CliError("shale restore needs --to <restore point | time> and --target NEWDIR", 2);
     if (command == "restore")
-        return shale::cluster_restore({dir, values["to"].as<std::string>(), absolute_dir(values["target"].as<std::string>())});
+    {
+        int replicas = values.count("replicas") ? values["replicas"].as<int>() : -1;
+        if (values.count("replicas") && (replicas < 0 || replicas > 5))
+            throw shale::CliError("--replicas takes 0 to 5", 2);
+        return shale::cluster_restore(
+            {dir, values["to"].as<std::string>(), absolute_dir(values["target"].as<std::string>()), replicas});
+    }
     if (command == "switchover") {
         if (!values.count("group"))
             throw shale::CliError("shale switchover needs --group N (0 for the router group)", 2);

@@ -101,21 +101,35 @@ bool register_nodes(const ClusterLayout &layout)
     return true;
 }
 
-void register_group(const ClusterLayout &layout, int layout_group, const std::string &router_conninfo)
+// add_nodes registers nodes, in the order given, in one transaction on the router.
+static void add_nodes(const ClusterLayout &layout, const std::vector<NodeSpec> &nodes, const std::string &router_conninfo)
 {
     PgConnection connection = PgConnection::connect(router_conninfo);
     if (!connection.ok())
         throw CliError("cannot connect to the router: " + connection.error_message());
     PQsetNoticeProcessor(connection.get(), ignore_notice, nullptr);
     const NodeSpec &router = layout.router_primary();  // names the node in error messages only
-    const std::string group = std::to_string(layout_group);
     run_sql(connection, router, "BEGIN");
+    for (const auto &node : nodes)
+        run_sql(connection, router, "SELECT shale.add_node($1, $2, $3, $4)",
+                {"127.0.0.1", std::to_string(node.port), std::to_string(node.group), node.role});
+    run_sql(connection, router, "COMMIT");
+}
+
+void register_group(const ClusterLayout &layout, int layout_group, const std::string &router_conninfo)
+{
+    std::vector<NodeSpec> nodes;
     for (bool primaries : {true, false})
         for (const auto &node : layout.nodes)
             if (node.group == layout_group && node.is_primary() == primaries)
-                run_sql(connection, router, "SELECT shale.add_node($1, $2, $3, $4)",
-                        {"127.0.0.1", std::to_string(node.port), group, node.role});
-    run_sql(connection, router, "COMMIT");
+                nodes.push_back(node);
+    add_nodes(layout, nodes, router_conninfo);
+}
+
+void register_replicas(const ClusterLayout &layout, const std::vector<NodeSpec> &replicas,
+                       const std::string &router_conninfo)
+{
+    add_nodes(layout, replicas, router_conninfo);
 }
 
 }  // namespace shale

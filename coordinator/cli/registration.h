@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/cluster_layout.h"
 
@@ -31,5 +32,10 @@ bool register_nodes(const ClusterLayout &layout);
 // agree), then its replicas. add_node copies the reference tables to the new
 // primary in that transaction. Throws on any error (nothing is registered then).
 void register_group(const ClusterLayout &layout, int layout_group, const std::string &router_conninfo);
+
+// register_replicas adds new replicas (of groups the catalog has, numbered as
+// in the layout) to shale.nodes in one transaction. Used by `shale restore`.
+void register_replicas(const ClusterLayout &layout, const std::vector<NodeSpec> &replicas,
+                       const std::string &router_conninfo);
 
 }  // namespace shale

@@ -2,6 +2,8 @@
 // writing cluster.json.
 #include "common/cluster_layout.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -69,6 +71,20 @@ std::vector<NodeSpec> ClusterLayout::add_worker_group(int group, int replicas, c
         added.push_back(make_node(dir, "worker", group, replica, ports[replica]));
     nodes.insert(nodes.end(), added.begin(), added.end());
     workers++;
+    return added;
+}
+
+std::vector<NodeSpec> ClusterLayout::add_replicas(int group, const std::vector<int> &ports)
+{
+    int highest_index = 0;
+    std::string kind = group == 0 ? "router" : "worker";
+    for (const auto &node : nodes)
+        if (node.group == group)
+            highest_index = std::max(highest_index, node.replica_index);
+    std::vector<NodeSpec> added;
+    for (int port : ports)
+        added.push_back(make_node(dir, kind, group, ++highest_index, port));
+    nodes.insert(nodes.end(), added.begin(), added.end());
     return added;
 }
 

@@ -45,6 +45,10 @@ struct ClusterLayout {
     // replicas, under DIR/groupN) taking ports in that order, counts it in
     // `workers` and returns the new nodes. Used by `shale add-group`.
     std::vector<NodeSpec> add_worker_group(int group, int replicas, const std::vector<int> &ports);
+    // add_replicas appends replicas to worker or router group `group`, numbered
+    // after its existing ones, taking one port each; returns the new nodes.
+    // Used by `shale restore`.
+    std::vector<NodeSpec> add_replicas(int group, const std::vector<int> &ports);
     // remove_group drops every node of a worker group and uncounts it; returns
     // the removed nodes. Used by `shale drain --remove`.
     std::vector<NodeSpec> remove_group(int group);

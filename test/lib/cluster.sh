@@ -90,6 +90,16 @@ port_sql() {
   psql "postgresql://postgres@127.0.0.1:$port/postgres" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
 }
 
+# sum_on_ports SQL PORT…: the sum over the nodes on PORT… of SQL's one number.
+sum_on_ports() {
+  local sql=$1 total=0 port
+  shift
+  for port in "$@"; do
+    total=$((total + $(port_sql "$port" "$sql")))
+  done
+  echo "$total"
+}
+
 # A tiny assertion library: check NAME EXPECTED ACTUAL.
 CHECKS_PASSED=0
 CHECKS_FAILED=0

@@ -96,11 +96,9 @@ wait_until "every move cleaned up" "NOT EXISTS (SELECT 1 FROM shale.operations W
 check "the drain finished" "done" "$(router_sql "SELECT phase FROM shale.operations WHERE operation_id = $drain")"
 check "group 1 holds no placement" "0" "$(router_sql "SELECT count(*) FROM shale.placement WHERE group_id = 1")"
 check "data unchanged after draining (shaled killed meanwhile)" "$before" "$(totals)"
-leftovers=0
-for worker_port in $(router_sql "SELECT port FROM shale.nodes WHERE group_id > 0"); do
-  leftovers=$((leftovers + $(port_sql "$worker_port" "SELECT (SELECT count(*) FROM pg_replication_slots) + (SELECT count(*) FROM pg_subscription) + (SELECT count(*) FROM pg_publication)")))
-done
-check "no replication leftovers after the drain" "0" "$leftovers"
+check "no replication leftovers after the drain" "0" \
+  "$(sum_on_ports "SELECT (SELECT count(*) FROM pg_replication_slots) + (SELECT count(*) FROM pg_subscription) + (SELECT count(*) FROM pg_publication)" \
+     $(router_sql "SELECT port FROM shale.nodes WHERE group_id > 0"))"
 node1=$(router_sql "SELECT node_id FROM shale.nodes WHERE group_id = 1 AND role = 'primary'")
 check "the drained group's node can be removed" "removed" "$(router_sql "SELECT shale.remove_node($node1)" >/dev/null && echo removed)"
 check "data unchanged after removing it" "$before" "$(totals)"

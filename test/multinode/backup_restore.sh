@@ -66,18 +66,15 @@ state_of() {  # state_of PORT: the same through another router
     "SELECT count(*) || ':' || coalesce(max(transfer_id), 0) FROM transfers"
 }
 prepared_on_workers() {  # prepared_on_workers ROUTER_PORT: shale prepared transactions left
-  local total=0 port
-  for port in $(psql "postgresql://postgres@127.0.0.1:$1/postgres" -X -A -t -c \
-                "SELECT port FROM shale.node WHERE group_id > 0"); do
-    total=$((total + $(port_sql "$port" "SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'shale\_%'")))
-  done
-  echo "$total"
+  sum_on_ports "SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'shale\_%'" \
+    $(psql "postgresql://postgres@127.0.0.1:$1/postgres" -X -A -t -c "SELECT port FROM shale.node WHERE group_id > 0")
 }
-# restore_to NAME TARGET: shale restore; prints the new router port
+# restore_to NAME TARGET [OPTION…]: shale restore; prints the new router port
 restore_to() {
   local output
-  output=$("$SHALE_BIN" restore --dir "$CLUSTER_DIR" --to "$1" --target "$work/$2" 2>&1) || { echo "$output" >&2; return 1; }
-  echo "$output" | tail -n 1 | sed -E 's/.*@127\.0\.0\.1:([0-9]+)\/.*/\1/'
+  output=$("$SHALE_BIN" restore --dir "$CLUSTER_DIR" --to "$1" --target "$work/$2" "${@:3}" 2>&1) ||
+    { echo "$output" >&2; return 1; }
+  echo "$output" | tail -n 1 | sed -E 's/.*@127\.0\.0\.1:([0-9]+)[,\/].*/\1/'
 }
 
 # 2. a restore point under a writer of distributed transactions
@@ -145,13 +142,24 @@ state_now=$(state)
 check "the batches changed the data" "yes" \
   "$([ "$state_at_point" != "$state_at_time" ] && [ "$state_at_time" != "$state_now" ] && echo yes || echo no)"
 
-port=$(restore_to between_batches restored_point)
+port=$(restore_to between_batches restored_point --replicas 1)
 check "restore to a restore point: the data remembered at it" "$state_at_point" "$(state_of "$port")"
 check "restore to a restore point: no prepared transaction left" "0" "$(prepared_on_workers "$port")"
 source_ports=$(router_sql "SELECT string_agg(port::text, ',') FROM shale.node")
+restored_sql() { psql "postgresql://postgres@127.0.0.1:$port/postgres" -X -A -t -c "$1"; }
 check "restored catalog: three primaries, none on a source port" "3:0" \
-  "$(psql "postgresql://postgres@127.0.0.1:$port/postgres" -X -A -t -c \
-     "SELECT count(*) || ':' || count(*) FILTER (WHERE port IN ($source_ports)) FROM shale.node WHERE role = 'primary'")"
+  "$(restored_sql "SELECT count(*) || ':' || count(*) FILTER (WHERE port IN ($source_ports)) FROM shale.node WHERE role = 'primary'")"
+# --replicas 1: every group has a streaming, synchronous replica with no recovery target left over
+check "restored with --replicas 1: a replica per group in the catalog" "3" \
+  "$(restored_sql "SELECT count(*) FROM shale.node WHERE role = 'replica'")"
+check "restored with --replicas 1: each streams as a synchronous standby" "3" \
+  "$(sum_on_ports "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'quorum'" \
+     $(restored_sql "SELECT port FROM shale.node WHERE role = 'primary'"))"
+replica_port=$(restored_sql "SELECT min(port) FROM shale.node WHERE role = 'replica'")
+check "restored replicas carry no recovery target" "|true" \
+  "$(port_sql "$replica_port" "SELECT current_setting('recovery_target_name') || '|' || pg_is_in_recovery()")"
+check "a write commits on the restored cluster with its synchronous replicas" "UPDATE 80" \
+  "$(psql "postgresql://postgres@127.0.0.1:$port/postgres?options=-c%20statement_timeout%3D20000" -X -c "UPDATE accounts SET balance = balance" 2>&1)"
 "$SHALE_BIN" down --dir "$work/restored_point" >/dev/null
 
 echo "# [$((SECONDS - started_at)) s] after point restore"

@@ -40,12 +40,8 @@ router_sql "ALTER TABLE account_tags ADD CONSTRAINT account_tags_kind_fk FOREIGN
 router_sql "INSERT INTO account_tags SELECT g, 1 + g % 3 FROM generate_series(1, 2000) g"
 # Validated foreign keys on account_tags shards over every worker (two per shard are expected).
 shard_foreign_keys() {
-  local total=0 port
-  for port in "${ports[@]}"; do
-    total=$((total + $(port_sql "$port" "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated
-                                          AND conrelid::regclass::text LIKE 'account\_tags\_%'")))
-  done
-  echo "$total"
+  sum_on_ports "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated
+                AND conrelid::regclass::text LIKE 'account\_tags\_%'" "${ports[@]}"
 }
 
 # The worker-side objects no finished operation may leave: slots, publications, subscriptions, markers.
