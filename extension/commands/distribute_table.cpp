@@ -90,10 +90,6 @@ has_user_triggers(Relation relation)
 }
 
 /*
- * check_table_can_be_placed refuses tables Shale cannot hold in shards yet,
- * with an error that says why and what to do instead.
- */
-/*
  * find_foreign_key finds a foreign key that references the table from
  * another table, or (held_too) any foreign key the table holds; false if none.
  */
@@ -153,6 +149,10 @@ check_own_foreign_keys(const ForeignKeyHolder *holder)
 		check_shard_foreign_key(holder, ((ShardForeignKey *) lfirst(cell))->name);
 }
 
+/*
+ * check_table_can_be_placed refuses tables Shale cannot hold in shards yet,
+ * with an error that says why and what to do instead.
+ */
 static void
 check_table_can_be_placed(Relation relation, const char *function_name)
 {

@@ -79,6 +79,7 @@ shard_foreign_key_template(Oid table_id, const char *constraint_name)
 		elog(ERROR, "shale: constraint %u not found", constraint_id);
 	ShardForeignKey *key = (ShardForeignKey *) palloc0(sizeof(ShardForeignKey));
 	key->referenced_id = ((Form_pg_constraint) GETSTRUCT(tuple))->confrelid;
+	key->validated = ((Form_pg_constraint) GETSTRUCT(tuple))->convalidated;
 	ReleaseSysCache(tuple);
 	key->name = pstrdup(constraint_name);
 	int guc_level = NewGUCNestLevel();

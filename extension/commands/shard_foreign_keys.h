@@ -17,6 +17,7 @@ typedef struct ShardForeignKey
 	int parent_offset; /* where the referenced table name is */
 	int parent_length;
 	Oid referenced_id;
+	bool validated; /* false for a key added NOT VALID and not validated since */
 } ShardForeignKey;
 
 /* The foreign key named constraint_name of table_id, from the catalog. */

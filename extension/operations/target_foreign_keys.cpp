@@ -56,9 +56,8 @@ foreign_key_commands_for_group(ShardOperation *operation, int target_group)
 									 ? shard_qualified_name(referenced->table_id, referenced->shards[0].shard_id)
 									 : matching_piece(operation, piece, key->referenced_id)->new_name;
 			char *command = shard_foreign_key_command(key, piece->new_name, parent);
-			/* a key the router holds NOT VALID prints so already */
-			bool not_valid = strstr(key->sql, " NOT VALID") != NULL;
-			appendStringInfo(&sql, "%s%s;", command, not_valid ? "" : " NOT VALID");
+			/* pg_get_constraintdef prints NOT VALID for a key the router holds so already */
+			appendStringInfo(&sql, "%s%s;", command, key->validated ? " NOT VALID" : "");
 		}
 	}
 	return sql.data;
