@@ -13,6 +13,7 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "access/relation.h"
 #include "utils/fmgroids.h"
 #include "catalog/pg_constraint.h"
 #include "parser/parser.h"
@@ -218,7 +219,8 @@ local_key_to_distributed(Oid table_id, char **key_name, Oid *referenced_id)
 {
 	if (distributed_table_lookup(table_id) != NULL)
 		return false;
-	Relation relation = table_open(table_id, AccessShareLock);
+	/* relation_open: the target of an INSERT may be a view with INSTEAD OF triggers, or a foreign table */
+	Relation relation = relation_open(table_id, AccessShareLock);
 	bool found = false;
 	ListCell *cell;
 	foreach (cell, RelationGetFKeyList(relation))
@@ -231,7 +233,7 @@ local_key_to_distributed(Oid table_id, char **key_name, Oid *referenced_id)
 		found = true;
 		break;
 	}
-	table_close(relation, AccessShareLock);
+	relation_close(relation, AccessShareLock);
 	return found;
 }
 
