@@ -221,6 +221,16 @@ void remove_drained_group(const std::string &dir, int group)
     progress("warning: no node of worker group " + id + " is in " + layout.layout_file() + "; nothing stopped");
 }
 
+// report_queued says who runs a queued operation and prints its id (the last line).
+void report_queued(const ClusterLayout &layout, const std::string &dir, const std::string &operation_id,
+                   const std::string &command)
+{
+    progress(daemon_pid(layout) ? "shaled runs it; follow it with: shale status --dir " + dir
+                                : "warning: shaled is not running, so nothing runs it: start it with shale up, "
+                                  "or run shale " + command + " --wait (which runs the steps itself)");
+    std::cout << operation_id << std::endl;
+}
+
 }  // namespace
 
 int cluster_rebalance(const ShardOperationOptions &options)
@@ -230,10 +240,7 @@ int cluster_rebalance(const ShardOperationOptions &options)
     std::string operation_id = sql_or_fail(router, "SELECT shale.rebalance()").value(0, 0);
     progress("rebalance queued as operation " + operation_id);
     if (!options.wait) {
-        progress(daemon_pid(layout) ? "shaled runs it; follow it with: shale status --dir " + options.dir
-                                    : "warning: shaled is not running, so nothing runs it: start it with shale up, "
-                                      "or run shale rebalance --wait (which runs the steps itself)");
-        std::cout << operation_id << std::endl;
+        report_queued(layout, options.dir, operation_id, "rebalance");
         return 0;
     }
     wait_for_operation(layout, router, operation_id, "rebalance", options.timeout_s);
@@ -249,10 +256,7 @@ int cluster_drain(const ShardOperationOptions &options)
     progress("drain of worker group " + group + " queued as operation " + operation_id +
              " (the group takes no new shards from now on)");
     if (!options.wait && !options.remove) {
-        progress(daemon_pid(layout) ? "shaled runs it; follow it with: shale status --dir " + options.dir
-                                    : "warning: shaled is not running, so nothing runs it: start it with shale up, "
-                                      "or run shale drain --wait (which runs the steps itself)");
-        std::cout << operation_id << std::endl;
+        report_queued(layout, options.dir, operation_id, "drain");
         return 0;
     }
     wait_for_operation(layout, router, operation_id, "drain", options.timeout_s);

@@ -150,11 +150,7 @@ void FailoverController::fail_over_group(const PgConnection &router, const NodeR
         record_event(router, "failover_failed", primary.node_id, group, no_candidate, logger_);
         return;
     }
-    std::vector<NodeRecord> others;
-    for (const auto &replica : replicas)
-        if (replica.node_id != candidate->node_id)
-            others.push_back(replica);
-    PromotionResult promotion = promote_candidate(*candidate, others, cluster_.synchronous());
+    PromotionResult promotion = promote_candidate(*candidate, replicas, cluster_.synchronous());
     if (!promotion.ok) {
         logger_.error(promotion.error);
         record_event(router, "failover_failed", candidate->node_id, group, promotion.error, logger_);

@@ -56,7 +56,7 @@ std::optional<NodeRecord> choose_candidate(const std::vector<NodeRecord> &health
     return best;
 }
 
-PromotionResult promote_candidate(const NodeRecord &candidate, const std::vector<NodeRecord> &other_replicas,
+PromotionResult promote_candidate(const NodeRecord &candidate, const std::vector<NodeRecord> &replicas,
                                   bool synchronous)
 {
     PromotionResult result;
@@ -74,7 +74,9 @@ PromotionResult promote_candidate(const NodeRecord &candidate, const std::vector
     } catch (const std::exception &error) {
         result.details += std::string(" setting synchronous_standby_names failed: ") + error.what() + ";";
     }
-    for (const auto &replica : other_replicas) {
+    for (const auto &replica : replicas) {
+        if (replica.node_id == candidate.node_id)
+            continue;
         if (auto error = repoint_replica(replica.host, replica.port, replica.node_id, candidate.host, candidate.port))
             result.details += " re-pointing " + describe_node(replica) + " failed: " + *error + ";";
         else

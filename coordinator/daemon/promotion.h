@@ -34,8 +34,9 @@ struct PromotionResult {
 
 // promote_candidate promotes the candidate (pg_promote, wait => true), sets its
 // synchronous_standby_names to '' (no replica streams from it yet, and writes
-// must not hang on one) and re-points every other replica of the group at it.
-PromotionResult promote_candidate(const NodeRecord &candidate, const std::vector<NodeRecord> &other_replicas,
+// must not hang on one) and re-points the group's other replicas at it
+// (`replicas` may include the candidate: it is skipped).
+PromotionResult promote_candidate(const NodeRecord &candidate, const std::vector<NodeRecord> &replicas,
                                   bool synchronous);
 
 // describe_node is "node 3 (127.0.0.1:5434)".

@@ -114,11 +114,7 @@ void RouterFailover::run(const std::atomic<bool> &stop)
         logger_.error("router failover: " + no_candidate);
         return;
     }
-    std::vector<NodeRecord> others;
-    for (const auto &replica : replicas)
-        if (replica.node_id != candidate->node_id)
-            others.push_back(replica);
-    PromotionResult promotion = promote_candidate(*candidate, others, cluster_.synchronous());
+    PromotionResult promotion = promote_candidate(*candidate, replicas, cluster_.synchronous());
     if (!promotion.ok) {
         logger_.error("router failover: " + promotion.error);
         return;
