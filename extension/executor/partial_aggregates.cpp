@@ -50,7 +50,9 @@ new_split_state(Oid aggregate_id, bool on_router, MemoryContext context)
 {
 	HeapTuple tuple = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggregate_id));
 	if (!HeapTupleIsValid(tuple))
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION), errmsg("aggregate %u does not exist", aggregate_id)));
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION), errmsg("aggregate %u does not exist", aggregate_id),
+						errhint("shale.partial_aggregate and shale.finalize_aggregate take the oid of an aggregate, "
+								"e.g. 'sum(int8)'::regprocedure::oid.")));
 	Form_pg_aggregate aggregate = (Form_pg_aggregate) GETSTRUCT(tuple);
 	SplitAggregateState *state = (SplitAggregateState *) MemoryContextAllocZero(context, sizeof(SplitAggregateState));
 	state->aggregate_id = aggregate_id;
@@ -61,13 +63,16 @@ new_split_state(Oid aggregate_id, bool on_router, MemoryContext context)
 		IsPolymorphicType(state->transition_type))
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("aggregate %s cannot be split between workers and the router",
-							   format_procedure(aggregate_id))));
+							   format_procedure(aggregate_id)),
+						errhint("Only aggregates with a combine function, no final extra arguments and a "
+								"non-polymorphic state can be split.")));
 	fmgr_info_cxt(step, &state->step_function, context);
 	if (state->transition_type == INTERNALOID)
 	{
 		if (!OidIsValid(aggregate->aggserialfn) || !OidIsValid(aggregate->aggdeserialfn))
 			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-							errmsg("aggregate %s has no serialization functions", format_procedure(aggregate_id))));
+							errmsg("aggregate %s has no serialization functions", format_procedure(aggregate_id)),
+							errhint("An aggregate whose state is internal needs SERIALFUNC and DESERIALFUNC to be split.")));
 		fmgr_info_cxt(aggregate->aggserialfn, &state->serialize_function, context);
 		fmgr_info_cxt(aggregate->aggdeserialfn, &state->deserialize_function, context);
 	}
@@ -154,7 +159,8 @@ aggregate_context(FunctionCallInfo fcinfo)
 	MemoryContext context;
 	if (!AggCheckCallContext(fcinfo, &context))
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("shale aggregate support function called outside an aggregate")));
+						errmsg("shale aggregate support function called outside an aggregate"),
+						errhint("Call shale.partial_aggregate or shale.finalize_aggregate as aggregates.")));
 	return context;
 }
 
@@ -243,7 +249,9 @@ aggregate_of_call(FunctionCallInfo fcinfo)
 		if (IsA(first, Const) && !((Const *) first)->constisnull)
 			return DatumGetObjectId(((Const *) first)->constvalue);
 	}
-	ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("shale.finalize_aggregate needs a constant aggregate oid")));
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("shale.finalize_aggregate needs a constant aggregate oid"),
+					errhint("Pass the aggregate as a constant, e.g. 'sum(int8)'::regprocedure::oid.")));
 	return InvalidOid;
 }
 

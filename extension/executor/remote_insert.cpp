@@ -286,7 +286,8 @@ run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *chil
 					   &run.statement_parameter_types, &run.statement_parameters);
 	if (statement_parameter_count < run.parameter_offset)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_PARAMETER),
-						errmsg("there is no parameter $%d", statement_parameter_count + 1)));
+						errmsg("there is no parameter $%d", statement_parameter_count + 1),
+						errhint("Bind a value for every parameter the INSERT uses.")));
 
 	/* output functions of the child's columns */
 	TupleDesc child_descriptor = ExecGetResultType(child);

@@ -462,7 +462,9 @@ remote_next(ScanState *scan_state)
 		if (PQnfields(result) != state->result_columns)
 			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
 							errmsg("a worker returned %d columns where %d were expected", PQnfields(result),
-								   state->result_columns)));
+								   state->result_columns),
+							errhint("A shard's columns differ from its table's on the router; change tables "
+									"through the router only.")));
 		TupleDesc descriptor = slot->tts_tupleDescriptor;
 		memset(slot->tts_isnull, true, sizeof(bool) * descriptor->natts);
 		MemoryContext previous = MemoryContextSwitchTo(scan_state->ps.ps_ExprContext->ecxt_per_tuple_memory);

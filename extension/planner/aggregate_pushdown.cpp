@@ -22,6 +22,7 @@ extern "C" {
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
 #include "parser/parse_func.h"
 #include "parser/parsetree.h"
 #include "utils/syscache.h"
@@ -204,14 +205,30 @@ replace_for_router(Node *node, SplitContext *context)
 	return expression_tree_mutator(node, SHALE_MUTATOR(replace_for_router), context);
 }
 
-/* Whether the query has the shape this rewrite handles. */
-static const DistributedTable *
-splittable_table(Query *query)
+/*
+ * One input of the aggregation: a distributed table read with a filter. A
+ * query over one table has one member; a query over a UNION ALL subquery or
+ * view has one per branch, each branch's columns given by its target list.
+ */
+typedef struct SplitMember
 {
-	if (query->commandType != CMD_SELECT || (!query->hasAggs && query->groupClause == NIL) ||
-		query->groupingSets != NIL || query->hasSubLinks || query->hasTargetSRFs || query->rowMarks != NIL ||
-		query->cteList != NIL || query->setOperations != NULL || query->hasDistinctOn ||
-		list_length(query->rtable) != 1 || list_length(query->jointree->fromlist) != 1 ||
+	RangeTblEntry *table_entry; /* the distributed table */
+	Node *quals;				/* the branch's own filter (NULL for the single-table case) */
+	List *targets;				/* the branch's output expressions; NIL = the table itself */
+} SplitMember;
+
+/* Whether an expression can be computed on the workers as part of a partial aggregation. */
+static bool
+pushable_and_stable(Node *node)
+{
+	return expression_is_pushable(node) && !contain_volatile_functions(node);
+}
+
+/* The distributed (not reference) table a one-table query reads, or NULL. */
+static RangeTblEntry *
+single_distributed_table(Query *query)
+{
+	if (list_length(query->rtable) != 1 || list_length(query->jointree->fromlist) != 1 ||
 		!IsA(linitial(query->jointree->fromlist), RangeTblRef))
 		return NULL;
 	RangeTblEntry *entry = (RangeTblEntry *) linitial(query->rtable);
@@ -220,25 +237,375 @@ splittable_table(Query *query)
 	const DistributedTable *table = distributed_table_lookup(entry->relid);
 	if (table == NULL || table->kind != TABLE_KIND_DISTRIBUTED)
 		return NULL;
-	Node *quals = query->jointree->quals;
-	if (!expression_is_pushable(quals) || contain_volatile_functions(quals))
-		return NULL;
+	return entry;
+}
+
+/*
+ * union_column converts a branch's output expression to the union's column
+ * type, typmod and collation, as PostgreSQL does above the branch when it
+ * plans the union itself (the parser leaves branches in their own types).
+ */
+static Node *
+union_column(Node *expr, Oid type, int32 typmod, Oid collation)
+{
+	if (exprType(expr) != type)
+		expr = coerce_to_common_type(NULL, expr, type, "UNION");
+	if (exprTypmod(expr) != typmod || exprCollation(expr) != collation)
+		expr = applyRelabelType(expr, type, typmod, collation, COERCE_IMPLICIT_CAST, -1, false);
+	return expr;
+}
+
+/*
+ * union_member_from_leaf reads one branch of a UNION ALL: a plain
+ * "SELECT expressions FROM distributed_table WHERE filter", its outputs
+ * converted to the union's column types.
+ */
+static bool
+union_member_from_leaf(Query *leaf, SetOperationStmt *top, SplitMember *member)
+{
+	if (leaf->commandType != CMD_SELECT || leaf->hasAggs || leaf->groupClause != NIL || leaf->havingQual != NULL ||
+		leaf->hasWindowFuncs || leaf->distinctClause != NIL || leaf->sortClause != NIL || leaf->limitCount != NULL ||
+		leaf->limitOffset != NULL || leaf->setOperations != NULL || leaf->hasTargetSRFs || leaf->hasSubLinks ||
+		leaf->rowMarks != NIL || leaf->cteList != NIL || leaf->groupingSets != NIL)
+		return false;
+	RangeTblEntry *entry = single_distributed_table(leaf);
+	if (entry == NULL || !pushable_and_stable(leaf->jointree->quals))
+		return false;
+	List *targets = NIL;
+	ListCell *cell;
+	foreach (cell, leaf->targetList)
+	{
+		TargetEntry *target = (TargetEntry *) lfirst(cell);
+		if (target->resjunk)
+			continue;
+		int column = list_length(targets);
+		if (column >= list_length(top->colTypes) || !pushable_and_stable((Node *) target->expr))
+			return false;
+		Node *expr = union_column((Node *) copyObject(target->expr), list_nth_oid(top->colTypes, column),
+								  list_nth_int(top->colTypmods, column), list_nth_oid(top->colCollations, column));
+		if (expr == NULL || !pushable_and_stable(expr))
+			return false;
+		targets = lappend(targets, expr);
+	}
+	if (list_length(targets) != list_length(top->colTypes))
+		return false;
+	member->table_entry = entry;
+	member->quals = leaf->jointree->quals;
+	member->targets = targets;
+	return true;
+}
+
+/* Collects the branches of a tree of UNION ALLs; false for any other set operation or branch. */
+static bool
+collect_union_members(Query *union_query, Node *node, SetOperationStmt *top, List **members)
+{
+	if (IsA(node, RangeTblRef))
+	{
+		RangeTblEntry *entry = rt_fetch(((RangeTblRef *) node)->rtindex, union_query->rtable);
+		if (entry->rtekind != RTE_SUBQUERY)
+			return false;
+		SplitMember *member = (SplitMember *) palloc0(sizeof(SplitMember));
+		if (!union_member_from_leaf(entry->subquery, top, member))
+			return false;
+		*members = lappend(*members, member);
+		return true;
+	}
+	if (!IsA(node, SetOperationStmt))
+		return false;
+	SetOperationStmt *operation = (SetOperationStmt *) node;
+	return operation->op == SETOP_UNION && operation->all &&
+		   collect_union_members(union_query, operation->larg, top, members) &&
+		   collect_union_members(union_query, operation->rarg, top, members);
+}
+
+/*
+ * splittable_members returns the inputs of an aggregation this rewrite
+ * handles: one distributed table, or a UNION ALL subquery (or view) whose
+ * every branch reads one distributed table. NIL for any other query.
+ */
+static List *
+splittable_members(Query *query)
+{
+	if (query->commandType != CMD_SELECT || (!query->hasAggs && query->groupClause == NIL) ||
+		query->groupingSets != NIL || query->hasSubLinks || query->hasTargetSRFs || query->rowMarks != NIL ||
+		query->cteList != NIL || query->setOperations != NULL || query->hasDistinctOn ||
+		list_length(query->rtable) != 1 || list_length(query->jointree->fromlist) != 1 ||
+		!IsA(linitial(query->jointree->fromlist), RangeTblRef))
+		return NIL;
+	if (!pushable_and_stable(query->jointree->quals))
+		return NIL;
 	ListCell *cell;
 	foreach (cell, query->groupClause)
+		if (!pushable_and_stable((Node *) get_sortgroupclause_expr((SortGroupClause *) lfirst(cell), query->targetList)))
+			return NIL;
+
+	RangeTblEntry *entry = single_distributed_table(query);
+	if (entry != NULL)
 	{
-		Node *expr = (Node *) get_sortgroupclause_expr((SortGroupClause *) lfirst(cell), query->targetList);
-		if (!expression_is_pushable(expr) || contain_volatile_functions(expr))
-			return NULL;
+		SplitMember *member = (SplitMember *) palloc0(sizeof(SplitMember));
+		member->table_entry = entry;
+		return list_make1(member);
 	}
-	return table;
+	/* a UNION ALL subquery or view in FROM, with nothing on top of the union itself */
+	RangeTblEntry *subquery_entry = (RangeTblEntry *) linitial(query->rtable);
+	if (subquery_entry->rtekind != RTE_SUBQUERY || subquery_entry->lateral)
+		return NIL;
+	Query *union_query = subquery_entry->subquery;
+	if (union_query->setOperations == NULL || union_query->sortClause != NIL || union_query->limitCount != NULL ||
+		union_query->limitOffset != NULL || union_query->rowMarks != NIL || union_query->cteList != NIL)
+		return NIL;
+	SetOperationStmt *top = (SetOperationStmt *) union_query->setOperations;
+	List *members = NIL;
+	if (!collect_union_members(union_query, (Node *) top, top, &members))
+		return NIL;
+	return members;
+}
+
+/* Puts a union branch's output expressions in place of the outer query's columns (varno 1). */
+static Node *
+substitute_member_columns(Node *node, List *targets)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var) && ((Var *) node)->varno == 1 && ((Var *) node)->varlevelsup == 0)
+	{
+		Var *var = (Var *) node;
+		if (var->varattno <= 0 || var->varattno > list_length(targets))
+			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+							errmsg("shale: column %d of a UNION ALL branch is out of range", var->varattno),
+							errhint("This is a bug in Shale: please report the statement.")));
+		return (Node *) copyObject(list_nth(targets, var->varattno - 1));
+	}
+	return expression_tree_mutator(node, SHALE_MUTATOR(substitute_member_columns), targets);
+}
+
+/* Whether an outer-query expression refers to the union's whole row (not split here). */
+static bool
+uses_whole_row(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varattno <= 0;
+	return expression_tree_walker(node, SHALE_WALKER(uses_whole_row), context);
+}
+
+/* A member's copy of an outer-query expression, in the member's own columns. */
+static Node *
+member_expression(Node *expr, const SplitMember *member)
+{
+	if (member->targets == NIL)
+		return (Node *) copyObject(expr);
+	return substitute_member_columns(expr, member->targets);
+}
+
+/*
+ * plan_member_fragment builds the worker statement of one member (grouping
+ * expressions, then partial aggregates, over its table and filters), records
+ * it, and returns its placeholder number.
+ */
+static int
+plan_member_fragment(Query *query, const SplitMember *member, SplitContext *context, ParamListInfo bound_parameters,
+					 List **column_names)
+{
+	Query *worker = makeNode(Query);
+	worker->commandType = CMD_SELECT;
+	worker->canSetTag = true;
+	RangeTblEntry *worker_entry = (RangeTblEntry *) copyObject(member->table_entry);
+	worker_entry->inh = true; /* printed without ONLY, so shards can be put in its place */
+	worker->rtable = list_make1(worker_entry);
+	List *quals = make_ands_implicit((Expr *) member_expression(query->jointree->quals, member));
+	if (member->quals != NULL)
+		quals = list_concat(make_ands_implicit((Expr *) copyObject(member->quals)), quals);
+	RangeTblRef *reference = makeNode(RangeTblRef);
+	reference->rtindex = 1;
+	worker->jointree = makeFromExpr(list_make1(reference), quals != NIL ? (Node *) make_ands_explicit(quals) : NULL);
+	worker->hasAggs = true;
+	int resno = 0;
+	List *column_types = NIL, *column_typmods = NIL, *column_collations = NIL;
+	*column_names = NIL;
+	ListCell *cell;
+	foreach (cell, context->grouping_exprs)
+	{
+		Node *expr = member_expression((Node *) lfirst(cell), member);
+		resno++;
+		TargetEntry *entry = makeTargetEntry((Expr *) expr, resno, psprintf("group%d", resno), false);
+		entry->ressortgroupref = resno;
+		worker->targetList = lappend(worker->targetList, entry);
+		SortGroupClause *group = (SortGroupClause *) copyObject(list_nth(query->groupClause, resno - 1));
+		group->tleSortGroupRef = resno;
+		worker->groupClause = lappend(worker->groupClause, group);
+		*column_names = lappend(*column_names, makeString(psprintf("group%d", resno)));
+		column_types = lappend_oid(column_types, exprType(expr));
+		column_typmods = lappend_int(column_typmods, exprTypmod(expr));
+		column_collations = lappend_oid(column_collations, exprCollation(expr));
+	}
+	foreach (cell, context->partial_aggrefs)
+	{
+		resno++;
+		Node *partial = member_expression((Node *) lfirst(cell), member);
+		worker->targetList =
+			lappend(worker->targetList, makeTargetEntry((Expr *) partial, resno, psprintf("partial%d", resno), false));
+		*column_names = lappend(*column_names, makeString(psprintf("partial%d", resno)));
+		column_types = lappend_oid(column_types, BYTEAOID);
+		column_typmods = lappend_int(column_typmods, -1);
+		column_collations = lappend_oid(column_collations, InvalidOid);
+	}
+
+	const DistributedTable *table = distributed_table_lookup(member->table_entry->relid);
+	bool no_shard = false;
+	List *pruned = prune_shards(table, 1, quals, bound_parameters, &no_shard);
+	if (no_shard)
+	{
+		int64 *none = (int64 *) palloc(sizeof(int64));
+		*none = -1;
+		pruned = list_make1(none);
+	}
+	SplitFragment *fragment = (SplitFragment *) palloc0(sizeof(SplitFragment));
+	fragment->shard_template = shard_query_template(worker);
+	fragment->table_id = table->table_id;
+	fragment->pruned_shard_ids = pruned;
+	fragment->column_types = column_types;
+	fragment->column_typmods = column_typmods;
+	fragment->column_collations = column_collations;
+	planned_fragments = lappend(planned_fragments, fragment);
+	return list_length(planned_fragments) - 1;
+}
+
+/* The range-table entry of placeholder n: shale.remote_rows(n) with the fragment's columns. */
+static RangeTblEntry *
+placeholder_entry(int number, List *column_names)
+{
+	const SplitFragment *fragment = split_fragment(number);
+	RangeTblFunction *function = makeNode(RangeTblFunction);
+	Const *argument = makeConst(INT4OID, -1, InvalidOid, sizeof(int32), Int32GetDatum(number), false, true);
+	function->funcexpr = (Node *) makeFuncExpr(remote_rows_function(), RECORDOID, list_make1(argument), InvalidOid,
+											   InvalidOid, COERCE_EXPLICIT_CALL);
+	function->funccolcount = list_length(column_names);
+	function->funccolnames = column_names;
+	function->funccoltypes = fragment->column_types;
+	function->funccoltypmods = fragment->column_typmods;
+	function->funccolcollations = fragment->column_collations;
+	RangeTblEntry *placeholder = makeNode(RangeTblEntry);
+	placeholder->rtekind = RTE_FUNCTION;
+	placeholder->functions = list_make1(function);
+	placeholder->eref = makeAlias("remote_rows", column_names);
+	placeholder->alias = makeAlias("remote_rows", NIL);
+	placeholder->inFromCl = true;
+	return placeholder;
+}
+
+/* "SELECT * FROM shale.remote_rows(n)" as a query tree. */
+static Query *
+placeholder_query(int number, List *column_names)
+{
+	Query *leaf = makeNode(Query);
+	leaf->commandType = CMD_SELECT;
+	leaf->canSetTag = true;
+	leaf->rtable = list_make1(placeholder_entry(number, column_names));
+	RangeTblRef *reference = makeNode(RangeTblRef);
+	reference->rtindex = 1;
+	leaf->jointree = makeFromExpr(list_make1(reference), NULL);
+	const SplitFragment *fragment = split_fragment(number);
+	for (int column = 1; column <= list_length(column_names); column++)
+	{
+		Var *var = makeVar(1, column, list_nth_oid(fragment->column_types, column - 1),
+						   list_nth_int(fragment->column_typmods, column - 1),
+						   list_nth_oid(fragment->column_collations, column - 1), 0);
+		leaf->targetList = lappend(leaf->targetList,
+								   makeTargetEntry((Expr *) var, column, strVal(list_nth(column_names, column - 1)), false));
+	}
+	return leaf;
+}
+
+/*
+ * union_of_placeholders is the router's FROM item over several members:
+ * (SELECT * FROM remote_rows(a) UNION ALL SELECT * FROM remote_rows(b) …),
+ * which PostgreSQL flattens into an Append of remote scans.
+ */
+static RangeTblEntry *
+union_of_placeholders(List *numbers, List *column_names)
+{
+	Query *union_query = makeNode(Query);
+	union_query->commandType = CMD_SELECT;
+	union_query->canSetTag = true;
+	union_query->jointree = makeFromExpr(NIL, NULL);
+	const SplitFragment *first = split_fragment(linitial_int(numbers));
+	Node *tree = NULL;
+	ListCell *cell;
+	foreach (cell, numbers)
+	{
+		RangeTblEntry *leaf = makeNode(RangeTblEntry);
+		leaf->rtekind = RTE_SUBQUERY;
+		leaf->subquery = placeholder_query(lfirst_int(cell), column_names);
+		leaf->eref = makeAlias("remote_rows", column_names);
+		leaf->inFromCl = false;
+		union_query->rtable = lappend(union_query->rtable, leaf);
+		RangeTblRef *reference = makeNode(RangeTblRef);
+		reference->rtindex = list_length(union_query->rtable);
+		if (tree == NULL)
+		{
+			tree = (Node *) reference;
+			continue;
+		}
+		SetOperationStmt *operation = makeNode(SetOperationStmt);
+		operation->op = SETOP_UNION;
+		operation->all = true;
+		operation->larg = tree;
+		operation->rarg = (Node *) reference;
+		operation->colTypes = first->column_types;
+		operation->colTypmods = first->column_typmods;
+		operation->colCollations = first->column_collations;
+		tree = (Node *) operation;
+	}
+	union_query->setOperations = tree;
+	for (int column = 1; column <= list_length(column_names); column++)
+	{
+		Var *var = makeVar(1, column, list_nth_oid(first->column_types, column - 1),
+						   list_nth_int(first->column_typmods, column - 1),
+						   list_nth_oid(first->column_collations, column - 1), 0);
+		union_query->targetList = lappend(
+			union_query->targetList, makeTargetEntry((Expr *) var, column, strVal(list_nth(column_names, column - 1)), false));
+	}
+	RangeTblEntry *entry = makeNode(RangeTblEntry);
+	entry->rtekind = RTE_SUBQUERY;
+	entry->subquery = union_query;
+	entry->eref = makeAlias("remote_rows", column_names);
+	entry->alias = makeAlias("remote_rows", NIL);
+	entry->inFromCl = true;
+	return entry;
+}
+
+/* Collects every table and view the original query names, for permission checks and locks. */
+static bool
+collect_relation_entries(Node *node, List **entries)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *entry = (RangeTblEntry *) node;
+		if (entry->rtekind == RTE_RELATION)
+		{
+			RangeTblEntry *copy = (RangeTblEntry *) copyObject(entry);
+			copy->inFromCl = false;
+			*entries = lappend(*entries, copy);
+		}
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, SHALE_WALKER(collect_relation_entries), entries,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, SHALE_WALKER(collect_relation_entries), entries);
 }
 
 Query *
 split_aggregation(Query *query, ParamListInfo bound_parameters)
 {
-	const DistributedTable *table = splittable_table(query);
-	if (table == NULL)
+	List *members = splittable_members(query);
+	if (members == NIL)
 		return NULL;
+	bool over_union = ((SplitMember *) linitial(members))->targets != NIL;
 
 	SplitContext context;
 	memset(&context, 0, sizeof(context));
@@ -256,82 +623,25 @@ split_aggregation(Query *query, ParamListInfo bound_parameters)
 	router->havingQual = replace_for_router(router->havingQual, &context);
 	if (context.failed)
 		return NULL;
+	if (over_union && (uses_whole_row((Node *) context.grouping_exprs, NULL) ||
+					   uses_whole_row((Node *) context.partial_aggrefs, NULL) ||
+					   uses_whole_row(query->jointree->quals, NULL)))
+		return NULL;
 
-	/* the worker statement: grouping expressions, then partial aggregates */
-	Query *worker = makeNode(Query);
-	worker->commandType = CMD_SELECT;
-	worker->canSetTag = true;
-	RangeTblEntry *worker_entry = (RangeTblEntry *) copyObject(linitial(query->rtable));
-	worker_entry->inh = true; /* printed without ONLY, so shards can be put in its place */
-	worker->rtable = list_make1(worker_entry);
-	worker->jointree = (FromExpr *) copyObject(query->jointree);
-	worker->hasAggs = true;
-	int resno = 0;
-	List *column_names = NIL, *column_types = NIL, *column_typmods = NIL, *column_collations = NIL;
-	foreach (cell, context.grouping_exprs)
-	{
-		Node *expr = (Node *) copyObject(lfirst(cell));
-		resno++;
-		TargetEntry *entry = makeTargetEntry((Expr *) expr, resno, psprintf("group%d", resno), false);
-		entry->ressortgroupref = resno;
-		worker->targetList = lappend(worker->targetList, entry);
-		SortGroupClause *group = (SortGroupClause *) copyObject(list_nth(query->groupClause, resno - 1));
-		group->tleSortGroupRef = resno;
-		worker->groupClause = lappend(worker->groupClause, group);
-		column_names = lappend(column_names, makeString(psprintf("group%d", resno)));
-		column_types = lappend_oid(column_types, exprType(expr));
-		column_typmods = lappend_int(column_typmods, exprTypmod(expr));
-		column_collations = lappend_oid(column_collations, exprCollation(expr));
-	}
-	foreach (cell, context.partial_aggrefs)
-	{
-		resno++;
-		worker->targetList = lappend(worker->targetList,
-									 makeTargetEntry((Expr *) lfirst(cell), resno, psprintf("partial%d", resno), false));
-		column_names = lappend(column_names, makeString(psprintf("partial%d", resno)));
-		column_types = lappend_oid(column_types, BYTEAOID);
-		column_typmods = lappend_int(column_typmods, -1);
-		column_collations = lappend_oid(column_collations, InvalidOid);
-	}
+	/* one worker statement per member: grouping expressions, then partial aggregates */
+	List *numbers = NIL;
+	List *column_names = NIL;
+	foreach (cell, members)
+		numbers = lappend_int(numbers, plan_member_fragment(query, (SplitMember *) lfirst(cell), &context,
+															 bound_parameters, &column_names));
 
-	bool no_shard = false;
-	List *pruned = prune_shards(table, 1, make_ands_implicit((Expr *) worker->jointree->quals), bound_parameters,
-								&no_shard);
-	if (no_shard)
-	{
-		int64 *none = (int64 *) palloc(sizeof(int64));
-		*none = -1;
-		pruned = list_make1(none);
-	}
-	SplitFragment *fragment = (SplitFragment *) palloc0(sizeof(SplitFragment));
-	fragment->shard_template = shard_query_template(worker);
-	fragment->table_id = table->table_id;
-	fragment->pruned_shard_ids = pruned;
-	fragment->column_types = column_types;
-	fragment->column_typmods = column_typmods;
-	fragment->column_collations = column_collations;
-	planned_fragments = lappend(planned_fragments, fragment);
-
-	/* the router query reads the placeholder; the table stays in the range table for permission checks */
-	RangeTblFunction *function = makeNode(RangeTblFunction);
-	Const *number = makeConst(INT4OID, -1, InvalidOid, sizeof(int32), Int32GetDatum(list_length(planned_fragments) - 1),
-							  false, true);
-	function->funcexpr = (Node *) makeFuncExpr(remote_rows_function(), RECORDOID, list_make1(number), InvalidOid,
-											   InvalidOid, COERCE_EXPLICIT_CALL);
-	function->funccolcount = list_length(column_names);
-	function->funccolnames = column_names;
-	function->funccoltypes = column_types;
-	function->funccoltypmods = column_typmods;
-	function->funccolcollations = column_collations;
-	RangeTblEntry *placeholder = makeNode(RangeTblEntry);
-	placeholder->rtekind = RTE_FUNCTION;
-	placeholder->functions = list_make1(function);
-	placeholder->eref = makeAlias("remote_rows", column_names);
-	placeholder->alias = makeAlias("remote_rows", NIL);
-	placeholder->inFromCl = true;
-	RangeTblEntry *permission_entry = (RangeTblEntry *) copyObject(linitial(query->rtable));
-	permission_entry->inFromCl = false;
-	router->rtable = list_make2(placeholder, permission_entry);
+	/* the router query reads the placeholders; the tables stay in the range table for permission checks */
+	RangeTblEntry *source = list_length(numbers) == 1 ? placeholder_entry(linitial_int(numbers), column_names)
+													  : union_of_placeholders(numbers, column_names);
+	List *permission_entries = NIL;
+	range_table_walker(query->rtable, SHALE_WALKER(collect_relation_entries), &permission_entries,
+					   QTW_EXAMINE_RTES_BEFORE);
+	router->rtable = lcons(source, permission_entries);
 	RangeTblRef *reference = makeNode(RangeTblRef);
 	reference->rtindex = 1;
 	router->jointree = makeFromExpr(list_make1(reference), NULL);
@@ -343,7 +653,9 @@ const SplitFragment *
 split_fragment(int number)
 {
 	if (number < 0 || number >= list_length(planned_fragments))
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("shale: unknown remote fragment %d", number)));
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("shale.remote_rows() is a placeholder for the planner and cannot be called"),
+						errhint("Query the distributed tables themselves.")));
 	return (const SplitFragment *) list_nth(planned_fragments, number);
 }
 
@@ -356,6 +668,7 @@ forget_split_fragments(void)
 SHALE_FUNCTION(shale_remote_rows)
 {
 	ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					errmsg("shale.remote_rows() is a placeholder for the planner and cannot be called")));
+					errmsg("shale.remote_rows() is a placeholder for the planner and cannot be called"),
+					errhint("Query the distributed tables themselves.")));
 	PG_RETURN_NULL();
 }

@@ -192,7 +192,9 @@ plan_modify(Query *query, ParamListInfo bound_parameters, int cursor_options, Li
 
 	/* the statement on every shard: only when no shard needs another's rows */
 	if (!expression_is_pushable((Node *) query))
-		refuse(verb, name, "Use only built-in functions, and no local tables, in a statement on several shards.");
+		refuse(psprintf("%s on several shards that reads a local table or calls a function the workers lack", verb), name,
+			   "Use only built-in functions, and no local tables, in a statement on several shards, or pin it to one "
+			   "shard with a condition on the distribution column.");
 	/* other distributed tables (its own too) only joined on the distribution column, co-located */
 	bool reads_other_tables = occurrences(table_ids, target->relid) > 1;
 	ListCell *cell;
@@ -409,8 +411,9 @@ shale_planner(Query *query, const char *query_string, int cursor_options, ParamL
 		}
 		default:
 			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-							errmsg("this kind of statement is not supported on distributed tables"),
-							errhint("Use SELECT, INSERT, UPDATE or DELETE.")));
+							errmsg("%s is not supported on distributed tables",
+								   query->commandType == CMD_MERGE ? "MERGE" : "this kind of statement"),
+							errhint("Use INSERT … ON CONFLICT, UPDATE and DELETE instead.")));
 	}
 	return NULL;
 }

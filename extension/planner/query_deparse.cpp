@@ -43,10 +43,12 @@ find_table_references(Node *node, ReferenceSearch *search)
 		int length = (int) strlen(printed);
 		if (range_var->location < 0 || strncmp(search->text + range_var->location, printed, length) != 0)
 			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-							errmsg("shale could not locate table %s in a generated statement", printed)));
+							errmsg("shale could not locate table %s in a generated statement", printed),
+							errhint("This is a bug in Shale: please report the statement.")));
 		if (range_var->alias == NULL)
 			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-							errmsg("shale: table %s has no alias in a generated statement", printed)));
+							errmsg("shale: table %s has no alias in a generated statement", printed),
+							errhint("This is a bug in Shale: please report the statement.")));
 		search->offsets = lappend_int(search->offsets, range_var->location);
 		search->lengths = lappend_int(search->lengths, length);
 		search->table_ids = lappend_oid(search->table_ids, table_id);

@@ -20,6 +20,7 @@ extern "C" {
 #include "utils/syscache.h"
 #include "catalog/pg_class.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/plancat.h"
 #include "parser/parsetree.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
@@ -35,6 +36,7 @@ extern "C" {
 #include "planner/shard_pinning.h"
 
 static set_rel_pathlist_hook_type previous_pathlist_hook = NULL;
+static get_relation_info_hook_type previous_relation_info_hook = NULL;
 static CustomPathMethods remote_path_methods;
 
 /* Finds parameters other than the statement's own ($n): those of subplans and nested loops. */
@@ -230,22 +232,27 @@ set_partial_rows_pathlist(RelOptInfo *rel, RangeTblEntry *entry)
 }
 
 /*
- * estimate_rows_from_shards sets the row estimate of a distributed table from
- * the shards' total (which ANALYZE on the table records on the router); the
- * router's own table is empty, so PostgreSQL's estimate would be near zero.
+ * estimate_rows_from_shards gives a distributed or reference table the row
+ * count of its shards (which ANALYZE on the table records on the router): the
+ * router's own table is an empty shell, so PostgreSQL's estimate would be near
+ * zero. It runs as get_relation_info_hook, before PostgreSQL sizes the rel, so
+ * base relations and members of append relations (UNION ALL) alike get
+ * estimates from it.
  */
 static void
-estimate_rows_from_shards(PlannerInfo *root, RelOptInfo *rel, Oid table_id)
+estimate_rows_from_shards(PlannerInfo *root, Oid table_id, bool inherited_parent, RelOptInfo *rel)
 {
+	if (previous_relation_info_hook != NULL)
+		previous_relation_info_hook(root, table_id, inherited_parent, rel);
+	if (distributed_table_lookup(table_id) == NULL)
+		return;
 	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(table_id));
 	if (!HeapTupleIsValid(tuple))
 		return;
 	double shard_rows = ((Form_pg_class) GETSTRUCT(tuple))->reltuples;
 	ReleaseSysCache(tuple);
-	if (shard_rows <= 0)
-		return;
-	rel->tuples = shard_rows;
-	rel->rows = clamp_row_est(shard_rows * clauselist_selectivity(root, rel->baserestrictinfo, 0, JOIN_INNER, NULL));
+	if (shard_rows > 0)
+		rel->tuples = shard_rows;
 }
 
 /*
@@ -265,15 +272,16 @@ set_remote_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry
 	}
 	if (entry->rtekind != RTE_RELATION || distributed_table_lookup(entry->relid) == NULL)
 		return;
-	if (rel->reloptkind != RELOPT_BASEREL)
+	/* base relations, and members of append relations (UNION ALL subqueries and views) */
+	if (rel->reloptkind != RELOPT_BASEREL && rel->reloptkind != RELOPT_OTHER_MEMBER_REL)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("distributed table \"%s\" cannot be read here", get_rel_name(entry->relid))));
+						errmsg("distributed table \"%s\" cannot be read in this part of the query", get_rel_name(entry->relid)),
+						errhint("Read it in a subquery in FROM or in a WITH query, and use that result here.")));
 	if (entry->tablesample != NULL)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("TABLESAMPLE is not supported on distributed table \"%s\"", get_rel_name(entry->relid)),
 						errhint("Sample with a filter instead, e.g. WHERE random() < 0.1.")));
 	const DistributedTable *table = distributed_table_lookup(entry->relid);
-	estimate_rows_from_shards(root, rel, entry->relid);
 	/* a round trip per group, then rows over the network */
 	replace_paths_with_remote_scan(rel, 100 + 5 * table->shard_count, cpu_tuple_cost * 10, NIL);
 }
@@ -286,4 +294,6 @@ scan_path_init(void)
 	remote_path_methods.PlanCustomPath = plan_remote_path;
 	previous_pathlist_hook = set_rel_pathlist_hook;
 	set_rel_pathlist_hook = set_remote_pathlist;
+	previous_relation_info_hook = get_relation_info_hook;
+	get_relation_info_hook = estimate_rows_from_shards;
 }

@@ -899,3 +899,139 @@ SELECT count(*), sum(amount) FROM {s}.orders;
 -- types: bigint
 -- args: NULL ; 1 ; NULL ; 2 ; NULL ; NULL ; 3
 SELECT count(*) FROM {s}.accounts WHERE id = $1;
+
+------------------------------------------------------------------------------
+-- UNION ALL inside FROM subqueries and views (append relations)
+------------------------------------------------------------------------------
+
+-- query: union_all_from_count_sum
+SELECT count(*), sum(v) FROM (SELECT balance AS v FROM {s}.accounts UNION ALL SELECT amount FROM {s}.events) s;
+
+-- query: union_all_from_group_top
+-- ordered
+SELECT v, count(*) FROM (SELECT tenant_id AS v FROM {s}.accounts UNION ALL SELECT account_id % 7 FROM {s}.events) s
+GROUP BY v ORDER BY 2 DESC, 1 NULLS FIRST LIMIT 2;
+
+-- query: union_all_from_join_dist
+SELECT count(*) FROM (SELECT id FROM {s}.accounts UNION ALL SELECT id FROM {s}.events) s JOIN {s}.accounts USING (id);
+
+-- query: union_all_from_aggregates_filtered
+SELECT kind, count(*), count(amount), sum(amount), avg(amount), min(amount), max(amount)
+FROM (SELECT 'acct' AS kind, balance AS amount FROM {s}.accounts WHERE tenant_id = 3
+      UNION ALL SELECT kind, amount FROM {s}.events WHERE amount > 0) s
+WHERE amount IS NOT NULL OR kind = 'buy'
+GROUP BY kind HAVING count(*) > 1;
+
+-- query: union_all_from_group_by_expression
+SELECT v % 3, sum(w), count(DISTINCT w) FROM (SELECT id AS v, balance AS w FROM {s}.accounts
+                                              UNION ALL SELECT account_id, amount FROM {s}.events) s
+GROUP BY v % 3;
+
+-- query: union_all_view_where
+SELECT kind, count(*), sum(amount) FROM {s}.ledger WHERE account_id BETWEEN 10 AND 400 GROUP BY kind;
+
+-- query: union_all_view_whole
+SELECT count(*), sum(amount), count(kind), min(kind), max(kind) FROM {s}.ledger;
+
+-- query: union_all_view_rows
+SELECT * FROM {s}.ledger WHERE account_id IN (11, 12, 400, -7);
+
+-- query: union_all_view_pinned
+SELECT * FROM {s}.ledger WHERE account_id = 42;
+
+-- query: union_all_view_nulls
+SELECT count(*) FILTER (WHERE amount IS NULL), count(*) FILTER (WHERE kind IS NULL), count(*) FROM {s}.ledger;
+
+-- query: union_all_three_coercions
+SELECT pg_typeof(v)::text, sum(v), count(*) FROM (SELECT balance AS v FROM {s}.accounts
+                                   UNION ALL SELECT amount FROM {s}.orders
+                                   UNION ALL SELECT amount FROM {s}.events
+                                   UNION ALL SELECT age FROM {s}.users) s GROUP BY 1;
+
+-- query: union_all_order_limit
+-- ordered
+SELECT * FROM (SELECT id, balance AS v FROM {s}.accounts UNION ALL SELECT id, amount FROM {s}.events) s
+ORDER BY v DESC NULLS LAST, id LIMIT 7;
+
+-- query: union_all_distinct
+SELECT DISTINCT v FROM (SELECT tenant_id AS v FROM {s}.accounts UNION ALL SELECT account_id % 5 FROM {s}.orders) s;
+
+-- query: union_all_window
+-- ordered
+SELECT id, v, rank() OVER (ORDER BY v DESC NULLS LAST, id) FROM
+  (SELECT id, balance AS v FROM {s}.accounts WHERE id < 30 UNION ALL SELECT id, amount FROM {s}.events WHERE id < 20) s
+ORDER BY 3, id LIMIT 15;
+
+-- query: union_all_cte_twice
+WITH u AS MATERIALIZED (SELECT id, balance AS v FROM {s}.accounts UNION ALL SELECT id, amount FROM {s}.events)
+SELECT (SELECT count(*) FROM u), (SELECT sum(v) FROM u WHERE id % 2 = 0);
+
+-- query: union_all_cte_inline_twice
+WITH u AS (SELECT id, balance AS v FROM {s}.accounts UNION ALL SELECT id, amount FROM {s}.events)
+SELECT a.id, a.v, b.v FROM u a JOIN u b ON a.id = b.id AND a.v < b.v WHERE a.id < 40;
+
+-- query: union_all_join_reference
+SELECT c.region, count(*) FROM (SELECT country FROM {s}.users UNION ALL SELECT code FROM {s}.countries) s
+JOIN {s}.countries c ON c.code = s.country GROUP BY c.region;
+
+-- query: union_all_join_colocated
+SELECT a.tenant_id, count(*), sum(s.amount) FROM
+  (SELECT account_id, amount FROM {s}.orders UNION ALL SELECT account_id, qty FROM {s}.tickets) s
+JOIN {s}.accounts a ON a.id = s.account_id GROUP BY a.tenant_id;
+
+-- query: union_all_with_local
+SELECT count(*), count(DISTINCT account_id), count(note) FROM
+  (SELECT id AS account_id, name AS note FROM {s}.accounts UNION ALL SELECT account_id, note FROM {s}.local_notes) s;
+
+-- query: union_all_with_local_grouped
+SELECT account_id % 4, count(*) FROM
+  (SELECT id AS account_id FROM {s}.accounts UNION ALL SELECT account_id FROM {s}.local_notes) s GROUP BY 1;
+
+-- query: union_all_with_reference
+SELECT count(*), min(code), max(code) FROM
+  (SELECT country AS code FROM {s}.users UNION ALL SELECT code FROM {s}.countries) s;
+
+-- query: union_all_with_values
+SELECT v, count(*) FROM (SELECT tenant_id AS v FROM {s}.accounts UNION ALL VALUES (100), (NULL), (3)) s GROUP BY v;
+
+-- query: union_all_with_function
+SELECT count(*), sum(v) FROM (SELECT id AS v FROM {s}.events UNION ALL SELECT g FROM generate_series(1, 50) g) s;
+
+-- query: union_all_pinned_colocated
+SELECT count(*), sum(v) FROM (SELECT balance AS v FROM {s}.accounts WHERE id = 77
+                              UNION ALL SELECT amount FROM {s}.orders WHERE account_id = 77) s;
+
+-- query: union_all_pinned_different_shards
+SELECT count(*), sum(v) FROM (SELECT balance AS v FROM {s}.accounts WHERE id = 77
+                              UNION ALL SELECT amount FROM {s}.orders WHERE account_id = 78) s;
+
+-- query: union_all_same_table_twice
+SELECT count(*), sum(v) FROM (SELECT balance AS v FROM {s}.accounts WHERE id < 0
+                              UNION ALL SELECT balance FROM {s}.accounts WHERE id > 1900) s;
+
+-- query: union_all_nested_subquery
+SELECT count(*) FROM (SELECT * FROM (SELECT id FROM {s}.accounts UNION ALL SELECT id FROM {s}.events) x WHERE id % 3 = 0
+                      UNION ALL SELECT account_id FROM {s}.orders) y;
+
+-- query: union_all_empty_side
+SELECT count(*), sum(v), max(v) FROM (SELECT balance AS v FROM {s}.accounts WHERE false
+                                      UNION ALL SELECT amount FROM {s}.events WHERE id = -1) s;
+
+-- prepared: union_all_prepared_pin
+-- types: bigint
+-- args: 42 ; 77 ; 1999 ; -3
+SELECT count(*), sum(v) FROM (SELECT balance AS v FROM {s}.accounts WHERE id = $1
+                              UNION ALL SELECT amount FROM {s}.orders WHERE account_id = $1) s;
+
+-- prepared: union_all_prepared_filter
+-- types: bigint
+-- args: 100 ; 0 ; -5000
+SELECT count(*), sum(v) FROM (SELECT balance AS v FROM {s}.accounts UNION ALL SELECT amount FROM {s}.events) s WHERE v > $1;
+
+-- query: union_all_constant_group
+SELECT src, count(*), sum(v) FROM (SELECT 2 AS src, balance AS v FROM {s}.accounts
+                                   UNION ALL SELECT 3, amount FROM {s}.events) s GROUP BY src;
+
+-- query: union_all_text_collation
+SELECT n, count(*) FROM (SELECT name COLLATE "C" AS n FROM {s}.accounts UNION ALL SELECT kind FROM {s}.events) s
+GROUP BY n HAVING count(*) > 20;

@@ -8,7 +8,8 @@ both; the answers must be the same.  The dist side may refuse (an error where
 plain succeeded), but it must never answer differently or lose the connection.
 
 Usage: run.py --port PORT [--host H] [--only NAME] [--verbose] [--no-setup]
-Exit status 1 on any wrong answer, crash, or broken case (plain side failed).
+Exit status 1 on any wrong answer, crash, broken case (plain side failed), or a departure from
+expected_refusals.txt (a case refused that must match, or listed but no longer refused).
 """
 import argparse
 import datetime
@@ -133,6 +134,11 @@ VIEWS = [
        GROUP BY a.id, a.tenant_id""",
     """CREATE VIEW {s}.rich_accounts AS
        SELECT id, name, balance FROM {s}.accounts WHERE balance > 5000""",
+    # a UNION ALL view over three tables whose columns need coercion (bigint, numeric(12,2), int)
+    """CREATE VIEW {s}.ledger AS
+       SELECT id AS account_id, balance AS amount, 'balance'::text AS kind FROM {s}.accounts
+       UNION ALL SELECT account_id, amount, status FROM {s}.orders
+       UNION ALL SELECT account_id, qty, note FROM {s}.tickets""",
 ]
 
 # Tables that must be reset together (co-location, and views over accounts/orders).
@@ -453,10 +459,33 @@ def refusal_text(r):
     return "%s %s" % (r.code, r.msg)
 
 
+BASELINE = os.path.join(HERE, "expected_refusals.txt")
+BASELINE_HEADER = """# Cases of queries.sql and writes.sql that Shale refuses today, with the SQLSTATE of the refusal.
+# run.py fails when a case not listed here is refused or times out (it must MATCH), when a listed
+# case fails with another SQLSTATE, and when a listed case now matches (remove its line).
+# Rewrite it with: test/differential/run.sh --update-baseline
+"""
+
+
+def read_baseline(path):
+    """The cases that are allowed to be refused, with their SQLSTATE: {name: code}."""
+    allowed = {}
+    with open(path) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                name, code = line.split()
+                allowed[name] = code
+    return allowed
+
+
 class Runner:
-    def __init__(self, db, verbose):
+    def __init__(self, db, verbose, baseline):
         self.db, self.verbose = db, verbose
         self.stats = Stats()
+        self.baseline = baseline      # {name: SQLSTATE} of the refusals that are expected
+        self.refusals = {}            # {name: SQLSTATE} of this run's refusals
+        self.regressions = []         # lines explaining each departure from the baseline
 
     # outcome: MATCH | REFUSED | TIMEOUT | WRONG | CRASH | BROKEN
     def report(self, group, name, outcome, detail=""):
@@ -483,6 +512,11 @@ class Runner:
         print(line, flush=True)
 
     def refused(self, group, name, r, where=""):
+        self.refusals[name] = r.code
+        if self.baseline.get(name) != r.code:
+            self.regressions.append("REGRESSED %s: refused with %s, but %s" % (
+                name, r.code, "expected %s" % self.baseline[name] if name in self.baseline
+                else "it is not in expected_refusals.txt (it must MATCH)"))
         if r.code == "57014":
             self.report(group, name, "TIMEOUT", refusal_text(r) + where)
             return
@@ -731,7 +765,11 @@ def main():
     ap.add_argument("--self-check", action="store_true",
                     help="check the corpus itself: compare plain with a schema `mirror` of ordinary tables "
                          "holding the same rows in another physical order (everything must MATCH)")
+    ap.add_argument("--update-baseline", action="store_true",
+                    help="rewrite expected_refusals.txt from this run's refusals (run the whole corpus)")
     args = ap.parse_args()
+    if args.update_baseline and (args.only or args.match or args.reads_only or args.writes_only or args.self_check):
+        sys.exit("--update-baseline needs the whole corpus: drop --only, --match, --reads-only, --writes-only")
     if args.self_check:
         SCHEMAS[1] = "mirror"
     port = args.port_arg or args.port
@@ -761,11 +799,26 @@ def main():
     db = Db(args.host, port, args.verbose)
     if not args.no_setup:
         setup(db)
-    runner = Runner(db, args.verbose)
+    baseline = {} if args.self_check else read_baseline(BASELINE)
+    runner = Runner(db, args.verbose, baseline)
     for c in reads:
         runner.run_read(c)
     for c in writes:
         runner.run_scenario(c)
+    # a case the baseline expects refused that now matches: the baseline is stale
+    for c in reads + writes:
+        name = c["name"]
+        if name in baseline and name not in runner.refusals:
+            runner.regressions.append("STALE %s: expected_refusals.txt says it is refused (%s), but it was not; "
+                                      "remove its line" % (name, baseline[name]))
+    if args.update_baseline:
+        with open(BASELINE, "w") as f:
+            f.write(BASELINE_HEADER)
+            for name in sorted(runner.refusals):
+                f.write("%s %s\n" % (name, runner.refusals[name]))
+        runner.regressions = []
+    for line in runner.regressions:
+        print(line)
 
     st = runner.stats
     rd, wr = st.counts["reads"], st.counts["writes"]
@@ -776,7 +829,8 @@ def main():
              wr["total"], wr["matched"], wr["refused"], wr["wrong"],
              st.crashes, st.timeouts, st.non_0a, broken))
     passed = rd["matched"] + rd["refused"] + wr["matched"] + wr["refused"]
-    failed = rd["wrong"] + wr["wrong"] + st.crashes + broken
+    failed = rd["wrong"] + wr["wrong"] + st.crashes + broken + len(runner.regressions)
+    passed -= min(passed, len(runner.regressions))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
