@@ -33,6 +33,7 @@ extern "C" {
 }
 
 #include "commands/ddl_propagation.h"
+#include "utils/subtransaction.h"
 #include "commands/shard_ddl.h"
 #include "commands/shard_foreign_keys.h"
 #include "metadata/metadata_cache.h"
@@ -517,14 +518,14 @@ build_in_rounds(List *groups)
 static void
 build_in_rounds_or_explain(List *groups, const char *index_name)
 {
+	MemoryContext caller_context = CurrentMemoryContext;
 	PG_TRY();
 	{
 		build_in_rounds(groups);
 	}
 	PG_CATCH();
 	{
-		ErrorData *error = CopyErrorData();
-		FlushErrorState();
+		ErrorData *error = take_error(caller_context);
 		ereport(ERROR, (errcode(error->sqlerrcode), errmsg("%s", error->message),
 						error->detail ? errdetail("%s", error->detail) : 0,
 						errhint("CREATE INDEX CONCURRENTLY stopped half-way: the index \"%s\" exists on the router and "

@@ -27,6 +27,9 @@ static int connect_timeout_ms = 5000;
 static char *node_conninfo = NULL;
 
 static WorkerConnection *connections = NULL;
+/* side connections (worker_connection_open_side), linked by next too; owned by the local transaction */
+static WorkerConnection *side_connections = NULL;
+static uint64 last_side_id = 0;
 /* shale.max_cached_connections: connections a backend keeps open between transactions. */
 static int max_cached_connections = 16;
 
@@ -170,7 +173,7 @@ worker_connections_all(void)
 static void
 forget_connection(WorkerConnection *connection)
 {
-	WorkerConnection **link = &connections;
+	WorkerConnection **link = connection->side_id != 0 ? &side_connections : &connections;
 	while (*link != NULL && *link != connection)
 		link = &(*link)->next;
 	if (*link == connection)
@@ -292,7 +295,26 @@ worker_connection_open_side(int group_id)
 	connection->port = group->primary->port;
 	connection->pg_connection = pg_connection;
 	connection->last_used_at = GetCurrentStatementStartTimestamp();
+	connection->side_id = ++last_side_id;
+	connection->next = side_connections;
+	side_connections = connection;
 	return connection;
+}
+
+WorkerConnection *
+worker_connection_find_side(uint64 side_id)
+{
+	for (WorkerConnection *connection = side_connections; connection != NULL; connection = connection->next)
+		if (connection->side_id == side_id)
+			return connection;
+	return NULL;
+}
+
+void
+worker_connections_close_side(void)
+{
+	while (side_connections != NULL)
+		worker_connection_discard(side_connections);
 }
 
 /* Raises the error of a connection whose socket failed. */
@@ -613,19 +635,94 @@ raise_remote_error(WorkerConnection *connection, PGresult *result)
 					errcontext("on worker node %s", node_name)));
 }
 
-/*
- * receive_pipeline reads the results of a pipeline (BEGIN, maybe a prepare,
- * the statement, the sync point) and leaves pipeline mode; it returns the
- * statement's result, or raises the first error.
- */
-static PGresult *
-receive_pipeline(WorkerConnection *connection)
+void
+worker_connection_stream_rows(WorkerConnection *connection)
 {
-	PGresult *last_result = NULL;
-	PGresult *error_result = NULL;
+	if (connection->pipeline_queries > 0)
+		connection->stream_query = connection->pipeline_queries; /* the statement is the last query sent */
+	else
+		(void) PQsetSingleRowMode(connection->pg_connection); /* if refused, rows come in one result */
+}
+
+/*
+ * ReceivedResults holds the results a receive keeps while it waits for more:
+ * a wait can raise (a cancel, a lost connection), and then they are cleared.
+ */
+typedef struct ReceivedResults
+{
+	PGresult *last;
+	PGresult *error;
+} ReceivedResults;
+
+static void
+clear_received(ReceivedResults *received)
+{
+	if (received->last != NULL)
+		PQclear(received->last);
+	if (received->error != NULL)
+		PQclear(received->error);
+	received->last = received->error = NULL;
+}
+
+/* Hands a result with rows to the consumer and clears it, whatever the consumer does. */
+static void
+consume_rows(PGresult *result, WorkerRowConsumer consume, void *context)
+{
+	PG_TRY();
+	{
+		consume(result, context);
+	}
+	PG_CATCH();
+	{
+		PQclear(result);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	PQclear(result);
+}
+
+/*
+ * keep_result files one result of the command: errors (the first one counts),
+ * rows for the consumer, or the latest status.
+ */
+static void
+keep_result(ReceivedResults *received, PGresult *result, WorkerRowConsumer consume, void *context)
+{
+	ExecStatusType status = PQresultStatus(result);
+	if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR)
+	{
+		if (received->error == NULL)
+			received->error = result;
+		else
+			PQclear(result);
+		return;
+	}
+	if (consume != NULL && status == PGRES_SINGLE_TUPLE)
+	{
+		consume_rows(result, consume, context);
+		return;
+	}
+	if (received->last != NULL)
+		PQclear(received->last);
+	received->last = result; /* kept before the consumer runs, so an error clears it too */
+	if (consume != NULL && status == PGRES_TUPLES_OK && PQntuples(result) > 0)
+		consume(result, context); /* not streamed (single-row mode refused): all rows in one result */
+}
+
+/*
+ * receive_pipeline_into reads the results of a pipeline (BEGIN, maybe a
+ * prepare, the statement, the sync point) and leaves pipeline mode.
+ */
+static void
+receive_pipeline_into(WorkerConnection *connection, ReceivedResults *received, WorkerRowConsumer consume,
+					  void *context)
+{
 	int queries = connection->pipeline_queries;
 	for (int query = 0; query <= queries; query++)
 	{
+		/* single-row mode is chosen per query, before its first result is read */
+		if (connection->stream_query == query + 1)
+			(void) PQsetSingleRowMode(connection->pg_connection);
 		for (;;)
 		{
 			wait_for_result(connection);
@@ -643,42 +740,20 @@ receive_pipeline(WorkerConnection *connection)
 				query = queries; /* the sync point ends the pipeline */
 				break;
 			}
-			if ((status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) && error_result == NULL)
-				error_result = result;
-			else if (query == queries - 1 && status != PGRES_PIPELINE_ABORTED && status != PGRES_FATAL_ERROR)
-			{
-				if (last_result != NULL)
-					PQclear(last_result);
-				last_result = result;
-			}
+			bool is_error = status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR;
+			if (is_error || (query == queries - 1 && status != PGRES_PIPELINE_ABORTED))
+				keep_result(received, result, consume, context);
 			else
 				PQclear(result);
 		}
 	}
-	(void) PQexitPipelineMode(connection->pg_connection);
-	connection->pipeline_queries = 0;
-	connection->busy = false;
-	if (error_result != NULL)
-	{
-		/* a statement prepared in the failed pipeline may not exist on the worker */
-		if (connection->pipeline_prepare_key != 0 && connection->prepared_statements != NULL)
-			hash_search(connection->prepared_statements, &connection->pipeline_prepare_key, HASH_REMOVE, NULL);
-		connection->pipeline_prepare_key = 0;
-		if (last_result != NULL)
-			PQclear(last_result);
-		raise_remote_error(connection, error_result);
-	}
-	connection->pipeline_prepare_key = 0;
-	return last_result;
 }
 
-PGresult *
-worker_connection_receive(WorkerConnection *connection)
+/* receive_into reads every result of the command sent last. */
+static void
+receive_into(WorkerConnection *connection, ReceivedResults *received, WorkerRowConsumer consume, void *context,
+			 PGresult **copy_result)
 {
-	if (connection->pipeline_queries > 0)
-		return receive_pipeline(connection);
-	PGresult *last_result = NULL;
-	PGresult *error_result = NULL;
 	for (;;)
 	{
 		wait_for_result(connection);
@@ -688,35 +763,78 @@ worker_connection_receive(WorkerConnection *connection)
 		ExecStatusType status = PQresultStatus(result);
 		if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT)
 		{
-			if (last_result != NULL)
-				PQclear(last_result); /* a BEGIN sent along */
-			return result; /* the caller streams the data, the command stays busy */
+			*copy_result = result; /* the caller streams the data, the command stays busy */
+			return;
 		}
-		if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR)
-		{
-			if (error_result == NULL)
-				error_result = result;
-			else
-				PQclear(result);
-			continue;
-		}
-		if (last_result != NULL)
-			PQclear(last_result);
-		last_result = result;
+		keep_result(received, result, consume, context);
+	}
+}
+
+/* The work of worker_connection_receive(_rows): results read, kept ones cleared on any error. */
+static PGresult *
+receive_results(WorkerConnection *connection, WorkerRowConsumer consume, void *context)
+{
+	ReceivedResults received = {NULL, NULL};
+	ReceivedResults *volatile received_pointer = &received;
+	PGresult *copy_result = NULL;
+	PGresult **copy_pointer = &copy_result;
+	bool pipelined = connection->pipeline_queries > 0;
+	PG_TRY();
+	{
+		if (pipelined)
+			receive_pipeline_into(connection, received_pointer, consume, context);
+		else
+			receive_into(connection, received_pointer, consume, context, copy_pointer);
+	}
+	PG_CATCH();
+	{
+		clear_received(received_pointer);
+		connection->stream_query = 0;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	connection->stream_query = 0;
+	if (copy_result != NULL)
+	{
+		clear_received(&received); /* a BEGIN sent along */
+		return copy_result;
 	}
 	connection->busy = false;
-	if (error_result != NULL)
+	if (pipelined)
 	{
-		if (last_result != NULL)
-			PQclear(last_result);
-		if (PQstatus(connection->pg_connection) == CONNECTION_BAD)
+		(void) PQexitPipelineMode(connection->pg_connection);
+		connection->pipeline_queries = 0;
+		if (received.error != NULL && connection->pipeline_prepare_key != 0 && connection->prepared_statements != NULL)
 		{
-			PQclear(error_result);
+			/* a statement prepared in the failed pipeline may not exist on the worker */
+			hash_search(connection->prepared_statements, &connection->pipeline_prepare_key, HASH_REMOVE, NULL);
+		}
+		connection->pipeline_prepare_key = 0;
+	}
+	if (received.error != NULL)
+	{
+		if (received.last != NULL)
+			PQclear(received.last);
+		if (!pipelined && PQstatus(connection->pg_connection) == CONNECTION_BAD)
+		{
+			PQclear(received.error);
 			raise_connection_error(connection, "running a command");
 		}
-		raise_remote_error(connection, error_result);
+		raise_remote_error(connection, received.error);
 	}
-	return last_result;
+	return received.last;
+}
+
+PGresult *
+worker_connection_receive(WorkerConnection *connection)
+{
+	return receive_results(connection, NULL, NULL);
+}
+
+PGresult *
+worker_connection_receive_rows(WorkerConnection *connection, WorkerRowConsumer consume, void *context)
+{
+	return receive_results(connection, consume, context);
 }
 
 void

@@ -32,6 +32,8 @@ typedef struct WorkerConnection
 	struct HTAB *prepared_statements; /* statements prepared on this session, by text */
 	struct WaitEventSet *read_events; /* latch + this socket, kept for the connection's life */
 	int prepared_count;
+	int stream_query;		  /* pipeline: 1 + index of the query whose rows come one at a time, or 0 */
+	uint64 side_id;			  /* side connections: a number no other connection of this backend had, else 0 */
 	struct WorkerConnection *next;
 } WorkerConnection;
 
@@ -40,8 +42,19 @@ void worker_connection_define_settings(void);
 /* The cached connection to the primary of a group, opened if needed. ERROR if unreachable. */
 WorkerConnection *worker_connection_for_group(int group_id);
 
-/* A new, uncached connection to a group's primary, outside the transaction; close with worker_connection_discard. */
+/*
+ * A new, uncached connection to a group's primary, outside the transaction;
+ * close it with worker_connection_discard. The side connections still open
+ * when the local transaction ends (an error skipped their clean-up) are
+ * closed then, by worker_connections_close_side.
+ */
 WorkerConnection *worker_connection_open_side(int group_id);
+
+/* The side connection with this side_id, or NULL once it is closed. */
+WorkerConnection *worker_connection_find_side(uint64 side_id);
+
+/* Closes every side connection left open (at the end of the local transaction). */
+void worker_connections_close_side(void);
 /* Closes idle connections beyond shale.max_cached_connections (at transaction end). */
 void worker_connections_trim(void);
 
@@ -75,6 +88,24 @@ void worker_connection_prepare_statement(WorkerConnection *connection);
  * raising the worker's error as ours, with its SQLSTATE, detail and hint.
  */
 PGresult *worker_connection_receive(WorkerConnection *connection);
+
+/* Takes one result holding rows of a streamed command; it must not keep the PGresult. */
+typedef void (*WorkerRowConsumer)(PGresult *rows, void *context);
+
+/*
+ * Asks for the rows of the command just sent one at a time (libpq's
+ * single-row mode), so a large result never sits whole in memory: call it
+ * right after the send, then read with worker_connection_receive_rows.
+ */
+void worker_connection_stream_rows(WorkerConnection *connection);
+
+/*
+ * Like worker_connection_receive, but hands every result that holds rows to
+ * consume (one row each when streamed) and clears it, also when consume
+ * raises. Returns the command's final result (its status and row count; the
+ * caller PQclears it), or NULL.
+ */
+PGresult *worker_connection_receive_rows(WorkerConnection *connection, WorkerRowConsumer consume, void *context);
 
 /* send + receive, discarding the result. */
 void worker_connection_execute(WorkerConnection *connection, const char *sql);

@@ -183,8 +183,9 @@ insert_statement_template(Query *insert_query, List *target_attnos, int row_coun
 typedef struct ShardBatch
 {
 	const ShardEntry *shard;
-	int64 hash; /* any hash of the shard, to fill the template */
-	List *rows; /* char ** of column_count values */
+	int64 hash;				/* any hash of the shard, to fill the template */
+	List *rows;				/* char ** of column_count values */
+	MemoryContext memory;	/* holds rows; reset after each send, so memory is bounded by the batch size */
 } ShardBatch;
 
 typedef struct InsertRun
@@ -196,7 +197,9 @@ typedef struct InsertRun
 	const char **statement_parameters; /* the statement's own $1 … */
 	Oid *statement_parameter_types;
 	bool in_transaction;
-	List *results;
+	WorkerRowConsumer consume; /* RETURNING rows go here */
+	void *consume_context;
+	MemoryContext send_memory; /* one batch's statement and parameters, reset after each send */
 } InsertRun;
 
 /* Sends one shard's batch to its placements (all of them for reference tables). */
@@ -206,6 +209,7 @@ send_batch(InsertRun *run, ShardBatch *batch, bool every_placement)
 	int row_count = list_length(batch->rows);
 	if (row_count == 0)
 		return;
+	MemoryContext previous = MemoryContextSwitchTo(run->send_memory);
 	Query *insert_query = (Query *) linitial(run->insert_info);
 	List *target_attnos = (List *) lsecond(run->insert_info);
 	List *template_list = row_count == 1 ? (List *) list_nth(run->insert_info, 4)
@@ -244,29 +248,32 @@ send_batch(InsertRun *run, ShardBatch *batch, bool every_placement)
 														   : statement_connection(group_id);
 		worker_connection_prepare_statement(connection);
 		worker_connection_send_prepared(connection, sql, parameter_count, types, values);
-		PGresult *result = worker_connection_receive(connection);
+		/* the same rows and count come from every placement: the first one's count */
+		PGresult *result = p == 0 && run->consume != NULL
+							   ? worker_connection_receive_rows(connection, run->consume, run->consume_context)
+							   : worker_connection_receive(connection);
 		if (result == NULL)
 			continue;
-		if (p > 0)
-		{
-			PQclear(result); /* the same rows and count came from the first placement */
-			continue;
-		}
-		estate->es_processed += strtoull(PQcmdTuples(result), NULL, 10);
-		if (PQresultStatus(result) == PGRES_TUPLES_OK)
-			run->results = lappend(run->results, result);
-		else
-			PQclear(result);
+		if (p == 0)
+			estate->es_processed += strtoull(PQcmdTuples(result), NULL, 10);
+		PQclear(result);
 	}
+	MemoryContextSwitchTo(previous);
+	MemoryContextReset(run->send_memory);
 	batch->rows = NIL;
+	MemoryContextReset(batch->memory);
 }
 
-List *
-run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *child)
+void
+run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *child, WorkerRowConsumer consume,
+				  void *consume_context)
 {
 	InsertRun run;
 	memset(&run, 0, sizeof(run));
 	run.node = node;
+	run.consume = consume;
+	run.consume_context = consume_context;
+	run.send_memory = AllocSetContextCreate(CurrentMemoryContext, "shale insert batch", ALLOCSET_DEFAULT_SIZES);
 	run.insert_info = plan->insert_info;
 	List *target_attnos = (List *) lsecond(plan->insert_info);
 	int distribution_index = intVal(lthird(plan->insert_info));
@@ -305,9 +312,9 @@ run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *chil
 	{
 		batches[s].shard = &table->shards[s];
 		batches[s].hash = table->shards[s].hash_min;
+		batches[s].memory = AllocSetContextCreate(CurrentMemoryContext, "shale shard rows", ALLOCSET_SMALL_SIZES);
 	}
 	List *groups_used = NIL;
-	uint64 buffered = 0;
 	/* a lone statement writing one group may commit there by itself; anything more is a distributed transaction */
 	run.in_transaction = remote_statement_needs_transaction() || (reference && table->shards[0].placement_count > 1);
 	FmgrInfo hash_function = table->hash_function;
@@ -318,9 +325,6 @@ run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *chil
 		if (TupIsNull(slot))
 			break;
 		slot_getallattrs(slot);
-		const char **row = (const char **) palloc(sizeof(char *) * (run.column_count + 1));
-		for (int c = 0; c < run.column_count; c++)
-			row[c] = slot->tts_isnull[c] ? NULL : OutputFunctionCall(&output_functions[c], slot->tts_values[c]);
 		int shard_index = 0;
 		if (!reference)
 		{
@@ -330,14 +334,23 @@ run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *chil
 									   get_attname(plan->table_id, list_nth_int(target_attnos, distribution_index), false),
 									   get_rel_name(plan->table_id)),
 								errhint("Every row of a distributed table needs a value in its distribution column.")));
+			/* hashing may detoast the value: in memory that the next row reuses */
+			MemoryContextReset(run.send_memory);
+			MemoryContext previous = MemoryContextSwitchTo(run.send_memory);
 			int64 hash = DatumGetInt64(FunctionCall2Coll(&hash_function, table->distribution_collation,
 														 slot->tts_values[distribution_index], Int64GetDatum(0)));
+			MemoryContextSwitchTo(previous);
 			shard_index = shale_find_range_index(table->ranges, table->shard_count, hash);
 		}
 		ShardBatch *batch = &batches[shard_index];
+		/* the row's text lives with its batch and goes when the batch is sent */
+		MemoryContext previous = MemoryContextSwitchTo(batch->memory);
+		const char **row = (const char **) palloc(sizeof(char *) * (run.column_count + 1));
+		for (int c = 0; c < run.column_count; c++)
+			row[c] = slot->tts_isnull[c] ? NULL : OutputFunctionCall(&output_functions[c], slot->tts_values[c]);
 		batch->rows = lappend(batch->rows, row);
+		MemoryContextSwitchTo(previous);
 		groups_used = list_append_unique_int(groups_used, batch->shard->placement_group_ids[0]);
-		buffered++;
 		if (list_length(batch->rows) >= insert_batch_rows)
 		{
 			/* a partial flush commits nothing by itself: the rest may go elsewhere */
@@ -348,6 +361,9 @@ run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *chil
 	if (list_length(groups_used) > 1)
 		run.in_transaction = true;
 	for (int s = 0; s < table->shard_count; s++)
+	{
 		send_batch(&run, &batches[s], reference);
-	return run.results;
+		MemoryContextDelete(batches[s].memory);
+	}
+	MemoryContextDelete(run.send_memory);
 }

@@ -7,6 +7,7 @@
 #ifndef SHALE_REMOTE_INSERT_H
 #define SHALE_REMOTE_INSERT_H
 
+#include "connection/worker_connection.h"
 #include "executor/remote_scan.h"
 
 /*
@@ -21,9 +22,12 @@ List *make_insert_info(Query *insert_query, List *target_attnos, int distributio
 List *insert_statement_template(Query *insert_query, List *target_attnos, int row_count, int parameter_offset);
 
 /*
- * Runs the insert: reads every row of the child plan state, sends them, adds
- * the row count to es_processed, and returns the RETURNING results (PGresult *).
+ * Runs the insert: reads every row of the child plan state, sends them in
+ * batches, adds the row count to es_processed, and hands the RETURNING rows to
+ * consume (NULL without RETURNING). Memory stays bounded by the batches, not
+ * by the number of rows.
  */
-List *run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *child);
+void run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *child, WorkerRowConsumer consume,
+					   void *consume_context);
 
 #endif

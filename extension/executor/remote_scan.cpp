@@ -3,7 +3,10 @@
  * statement for one worker group), sends them to all groups at once, and
  * turns the rows that come back into tuples.
  *
- * Rows are read whole into PGresults before the first tuple is returned, so a
+ * Rows arrive one at a time (libpq's single-row mode) and go at once into a
+ * tuplestore of the query: memory stays within work_mem (past it the rows
+ * spill to a temporary file), and an error or a cancel frees them with the
+ * query. Every row is received before the first tuple is returned, so a
  * connection is never left half-read while another node of the same plan
  * needs it (a nested loop over two distributed scans on one group).
  */
@@ -14,7 +17,10 @@ extern "C" {
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "nodes/readfuncs.h"
+#include "miscadmin.h"
 #include "utils/datetime.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
 #include "utils/typcache.h"
 }
 
@@ -40,9 +46,11 @@ typedef struct RemoteScanState
 	ExprState *pin_state;
 	bool executed;
 	List *tasks;
-	List *results;		 /* PGresult * of tasks that return rows */
-	int result_index;
-	int row_index;
+	Tuplestorestate *rows;	   /* the rows received, in scan-slot layout */
+	TupleTableSlot *stored_row; /* reads rows back from the tuplestore (minimal tuples) */
+	MemoryContext row_context; /* memory of one row's conversion, reset per row */
+	Datum *row_values;		   /* per scan-slot column, for the row being converted */
+	bool *row_nulls;
 	FmgrInfo *input_functions; /* per result column */
 	Oid *input_parameters;
 	int32 *input_typmods;
@@ -315,6 +323,42 @@ every_shard_tasks(RemoteScanState *state)
 
 /* Execution -------------------------------------------------------------- */
 
+/*
+ * store_rows converts the rows of one worker result (one row when streamed)
+ * from text into the scan slot's types and appends them to the tuplestore.
+ */
+static void
+store_rows(PGresult *result, void *context)
+{
+	RemoteScanState *state = (RemoteScanState *) context;
+	if (PQnfields(result) != state->result_columns)
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+						errmsg("a worker returned %d columns where %d were expected", PQnfields(result),
+							   state->result_columns),
+						errhint("A shard's columns differ from its table's on the router; change tables "
+								"through the router only.")));
+	TupleDesc descriptor = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	int rows = PQntuples(result);
+	for (int row = 0; row < rows; row++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(state->row_context);
+		MemoryContext previous = MemoryContextSwitchTo(state->row_context);
+		memset(state->row_nulls, true, sizeof(bool) * descriptor->natts);
+		for (int c = 0; c < state->result_columns; c++)
+		{
+			if (PQgetisnull(result, row, c))
+				continue;
+			int index = state->target_attnos[c] - 1;
+			state->row_values[index] = InputFunctionCall(&state->input_functions[c], PQgetvalue(result, row, c),
+														 state->input_parameters[c], state->input_typmods[c]);
+			state->row_nulls[index] = false;
+		}
+		MemoryContextSwitchTo(previous);
+		tuplestore_putvalues(state->rows, descriptor, state->row_values, state->row_nulls);
+	}
+}
+
 /* Number of distinct groups among tasks. */
 static int
 distinct_groups(List *tasks)
@@ -359,6 +403,8 @@ run_tasks(RemoteScanState *state, List *tasks)
 	if (tasks == NIL)
 		return;
 	int counting_group = ((RemoteTask *) linitial(tasks))->group_id;
+	/* a write to every placement returns the same rows and count from each: keep one */
+#define TASK_COUNTED(task) (!(state->plan.flags & REMOTE_ALL_PLACEMENTS) || (task)->group_id == counting_group)
 
 	/* rounds: in each, every connection with work left gets its next task */
 	List *pending = list_copy(tasks);
@@ -386,6 +432,8 @@ run_tasks(RemoteScanState *state, List *tasks)
 			else
 				worker_connection_send_with_parameters(task->connection, task->sql, parameter_count, parameter_types,
 													   parameter_values);
+			if (returns_rows && TASK_COUNTED(task))
+				worker_connection_stream_rows(task->connection);
 			sent = lappend(sent, task);
 		}
 		/* results in the order they arrive: a failure anywhere stops the statement at once */
@@ -401,21 +449,19 @@ run_tasks(RemoteScanState *state, List *tasks)
 				if (((RemoteTask *) lfirst(cell))->connection == ready)
 					task = (RemoteTask *) lfirst(cell);
 			waiting = list_delete_ptr(waiting, task);
-			PGresult *result = worker_connection_receive(task->connection);
+			bool counted = TASK_COUNTED(task);
+			PGresult *result = counted && returns_rows
+								   ? worker_connection_receive_rows(task->connection, store_rows, state)
+								   : worker_connection_receive(task->connection);
 			if (result == NULL)
 				continue;
-			/* a write to every placement returns the same rows and count from each: keep one */
-			bool counted = !(state->plan.flags & REMOTE_ALL_PLACEMENTS) || task->group_id == counting_group;
 			if (writes && counted)
 				estate->es_processed += strtoull(PQcmdTuples(result), NULL, 10);
-			if (counted && returns_rows && PQresultStatus(result) == PGRES_TUPLES_OK)
-				state->results = lappend(state->results, result);
-			else
-				PQclear(result);
+			PQclear(result);
 		}
 		pending = later;
 	}
-
+#undef TASK_COUNTED
 }
 
 /* Prepares per-column input functions for the scan slot's layout. */
@@ -443,46 +489,20 @@ prepare_conversion(RemoteScanState *state)
 	}
 }
 
-/* remote_next stores the next row of the results in the scan slot. */
+/* remote_next puts the next stored row in the scan slot (its values stay in the tuplestore's slot). */
 static TupleTableSlot *
 remote_next(ScanState *scan_state)
 {
 	RemoteScanState *state = (RemoteScanState *) scan_state;
 	TupleTableSlot *slot = scan_state->ss_ScanTupleSlot;
 	ExecClearTuple(slot);
-	while (state->result_index < list_length(state->results))
-	{
-		PGresult *result = (PGresult *) list_nth(state->results, state->result_index);
-		if (state->row_index >= PQntuples(result))
-		{
-			state->result_index++;
-			state->row_index = 0;
-			continue;
-		}
-		if (PQnfields(result) != state->result_columns)
-			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-							errmsg("a worker returned %d columns where %d were expected", PQnfields(result),
-								   state->result_columns),
-							errhint("A shard's columns differ from its table's on the router; change tables "
-									"through the router only.")));
-		TupleDesc descriptor = slot->tts_tupleDescriptor;
-		memset(slot->tts_isnull, true, sizeof(bool) * descriptor->natts);
-		MemoryContext previous = MemoryContextSwitchTo(scan_state->ps.ps_ExprContext->ecxt_per_tuple_memory);
-		for (int c = 0; c < state->result_columns; c++)
-		{
-			int index = state->target_attnos[c] - 1;
-			if (PQgetisnull(result, state->row_index, c))
-				continue;
-			slot->tts_values[index] = InputFunctionCall(&state->input_functions[c],
-														PQgetvalue(result, state->row_index, c),
-														state->input_parameters[c], state->input_typmods[c]);
-			slot->tts_isnull[index] = false;
-		}
-		MemoryContextSwitchTo(previous);
-		state->row_index++;
-		return ExecStoreVirtualTuple(slot);
-	}
-	return slot;
+	if (!tuplestore_gettupleslot(state->rows, true, false, state->stored_row))
+		return slot;
+	slot_getallattrs(state->stored_row);
+	int columns = slot->tts_tupleDescriptor->natts;
+	memcpy(slot->tts_values, state->stored_row->tts_values, sizeof(Datum) * columns);
+	memcpy(slot->tts_isnull, state->stored_row->tts_isnull, sizeof(bool) * columns);
+	return ExecStoreVirtualTuple(slot);
 }
 
 static bool
@@ -515,7 +535,15 @@ begin_remote_scan(CustomScanState *node, EState *estate, int eflags)
 		node->custom_ps = list_make1(state->insert_source);
 	}
 	if (state->plan.flags & REMOTE_RETURNS_ROWS)
+	{
 		prepare_conversion(state);
+		TupleDesc descriptor = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+		state->rows = tuplestore_begin_heap(false, false, work_mem);
+		state->stored_row = MakeSingleTupleTableSlot(descriptor, &TTSOpsMinimalTuple);
+		state->row_context = AllocSetContextCreate(CurrentMemoryContext, "shale remote row", ALLOCSET_SMALL_SIZES);
+		state->row_values = (Datum *) palloc0(sizeof(Datum) * (descriptor->natts + 1));
+		state->row_nulls = (bool *) palloc0(sizeof(bool) * (descriptor->natts + 1));
+	}
 }
 
 static TupleTableSlot *
@@ -526,7 +554,8 @@ exec_remote_scan(CustomScanState *node)
 	{
 		state->executed = true;
 		if (state->plan.mode == REMOTE_INSERT)
-			state->results = run_remote_insert(node, &state->plan, state->insert_source);
+			run_remote_insert(node, &state->plan, state->insert_source,
+							  (state->plan.flags & REMOTE_RETURNS_ROWS) ? store_rows : NULL, state);
 		else
 			run_tasks(state, state->plan.mode == REMOTE_ROUTER ? router_tasks(state) : every_shard_tasks(state));
 	}
@@ -539,10 +568,12 @@ static void
 end_remote_scan(CustomScanState *node)
 {
 	RemoteScanState *state = (RemoteScanState *) node;
-	ListCell *cell;
-	foreach (cell, state->results)
-		PQclear((PGresult *) lfirst(cell));
-	state->results = NIL;
+	if (state->rows != NULL)
+		tuplestore_end(state->rows);
+	state->rows = NULL;
+	if (state->stored_row != NULL)
+		ExecDropSingleTupleTableSlot(state->stored_row);
+	state->stored_row = NULL;
 	if (state->insert_source != NULL)
 		ExecEndNode(state->insert_source);
 }
@@ -552,8 +583,8 @@ rescan_remote_scan(CustomScanState *node)
 {
 	RemoteScanState *state = (RemoteScanState *) node;
 	/* results depend on nothing a rescan changes: read them again from the start */
-	state->result_index = 0;
-	state->row_index = 0;
+	if (state->rows != NULL)
+		tuplestore_rescan(state->rows);
 }
 
 /* explain_remote_scan shows which shards and nodes the statement visits, and its SQL. */

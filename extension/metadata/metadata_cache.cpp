@@ -11,6 +11,7 @@
 #include "utils/postgres_headers.h"
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -27,6 +28,13 @@ extern "C" {
 #include "utils/catalog_access.h"
 
 static MemoryContext metadata_context = NULL;
+/*
+ * Earlier generations of the cache, replaced during this transaction. Callers
+ * may still hold pointers into them (a planner that looked a table up before a
+ * later lookup reloaded the catalog), so they are freed only when the
+ * transaction ends.
+ */
+static List *retired_contexts = NIL;
 static HTAB *table_hash = NULL;
 static NodeEntry *nodes = NULL;
 static int node_count = 0;
@@ -59,10 +67,26 @@ invalidate_on_relcache_change(Datum argument, Oid relid)
 	}
 }
 
+/* free_retired_generations drops the replaced cache generations once no statement can use them. */
+static void
+free_retired_generations(XactEvent event, void *argument)
+{
+	(void) argument;
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_PARALLEL_ABORT && event != XACT_EVENT_PREPARE)
+		return;
+	ListCell *cell;
+	foreach (cell, retired_contexts)
+		MemoryContextDelete((MemoryContext) lfirst(cell));
+	list_free(retired_contexts);
+	retired_contexts = NIL;
+}
+
 void
 metadata_cache_init(void)
 {
 	CacheRegisterRelcacheCallback(invalidate_on_relcache_change, (Datum) 0);
+	RegisterXactCallback(free_retired_generations, NULL);
 }
 
 Oid
@@ -242,6 +266,14 @@ ensure_metadata_loaded(void)
 	while (!metadata_valid)
 	{
 		uint64 counter_at_start = invalidation_counter;
+		if (metadata_context != NULL && table_hash != NULL && IsTransactionState())
+		{
+			/* a complete generation others may point into: keep it until the transaction ends */
+			MemoryContext previous = MemoryContextSwitchTo(TopMemoryContext);
+			retired_contexts = lappend(retired_contexts, metadata_context);
+			MemoryContextSwitchTo(previous);
+			metadata_context = NULL;
+		}
 		if (metadata_context == NULL)
 			metadata_context = AllocSetContextCreate(CacheMemoryContext, "shale metadata", ALLOCSET_DEFAULT_SIZES);
 		else

@@ -10,8 +10,18 @@
 
 #include "operations/shard_operation.h"
 
-/* The connection to the router's own primary (group 0), open while an operation runs. */
-static WorkerConnection *log_connection = NULL;
+/*
+ * The side connection to the router's own primary (group 0) while an
+ * operation runs, by its side_id: if an error skips operation_log_close, the
+ * transaction's end closes the connection and log_connection() finds nothing.
+ */
+static uint64 log_connection_id = 0;
+
+static WorkerConnection *
+log_connection(void)
+{
+	return log_connection_id != 0 ? worker_connection_find_side(log_connection_id) : NULL;
+}
 
 /* "{a,b,c}" for an IntList or a list of int64 *. */
 static char *
@@ -76,7 +86,9 @@ operation_log_start(ShardOperation *operation)
 	foreach (cell, target_tables)
 		target_names = lappend(target_names, strVal(lfirst(cell)));
 
-	log_connection = worker_connection_open_side(0);
+	operation_log_close(); /* one left by an earlier operation of this transaction */
+	WorkerConnection *connection = worker_connection_open_side(0);
+	log_connection_id = connection->side_id;
 	char *sql = psprintf("INSERT INTO shale.operation (kind, shard_ids, new_shard_ids, source_group, target_groups, "
 						 "source_tables, target_tables, target_table_groups, phase) "
 						 "VALUES (%s, '%s', '%s', %d, '%s', %s, %s, '%s', 'starting') RETURNING operation_id",
@@ -85,8 +97,8 @@ operation_log_start(ShardOperation *operation)
 						 operation->source_group, int_array_literal(operation->target_groups, false),
 						 name_array_expression(source_names), name_array_expression(target_names),
 						 int_array_literal(target_table_groups, false));
-	worker_connection_send(log_connection, sql);
-	PGresult *result = worker_connection_receive(log_connection);
+	worker_connection_send(connection, sql);
+	PGresult *result = worker_connection_receive(connection);
 	operation->operation_id = strtoll(PQgetvalue(result, 0, 0), NULL, 10);
 	PQclear(result);
 	return operation->operation_id;
@@ -95,11 +107,12 @@ operation_log_start(ShardOperation *operation)
 void
 operation_log_progress(ShardOperation *operation, const char *phase, int64 bytes, int64 rows)
 {
-	if (log_connection == NULL)
+	WorkerConnection *connection = log_connection();
+	if (connection == NULL)
 		return;
 	double percent = operation->source_bytes > 0 ? Min(100.0, 100.0 * bytes / operation->source_bytes) : 0;
 	(void) worker_connection_execute_quietly(
-		log_connection, psprintf("UPDATE shale.operation SET phase = %s, bytes_copied = GREATEST(bytes_copied, %lld), "
+		connection, psprintf("UPDATE shale.operation SET phase = %s, bytes_copied = GREATEST(bytes_copied, %lld), "
 								 "rows_copied = GREATEST(rows_copied, %lld), percent_done = GREATEST(percent_done, %.2f) "
 								 "WHERE operation_id = %lld",
 								 quote_literal_cstr(phase), (long long) bytes, (long long) rows, percent,
@@ -109,10 +122,11 @@ operation_log_progress(ShardOperation *operation, const char *phase, int64 bytes
 void
 operation_log_switched(ShardOperation *operation, long write_block_ms)
 {
-	if (log_connection == NULL)
+	WorkerConnection *connection = log_connection();
+	if (connection == NULL)
 		return;
 	(void) worker_connection_execute_quietly(
-		log_connection, psprintf("UPDATE shale.operation SET phase = 'switched', write_block_ms = %ld, "
+		connection, psprintf("UPDATE shale.operation SET phase = 'switched', write_block_ms = %ld, "
 								 "bytes_copied = GREATEST(bytes_copied, %lld) WHERE operation_id = %lld",
 								 write_block_ms, (long long) operation->source_bytes, (long long) operation->operation_id));
 }
@@ -120,10 +134,11 @@ operation_log_switched(ShardOperation *operation, long write_block_ms)
 void
 operation_log_failed(ShardOperation *operation, const char *error, bool cleaned_up)
 {
-	if (log_connection == NULL || operation->operation_id == 0)
+	WorkerConnection *connection = log_connection();
+	if (connection == NULL || operation->operation_id == 0)
 		return;
 	(void) worker_connection_execute_quietly(
-		log_connection, psprintf("UPDATE shale.operation SET phase = 'failed', error = %s%s WHERE operation_id = %lld",
+		connection, psprintf("UPDATE shale.operation SET phase = 'failed', error = %s%s WHERE operation_id = %lld",
 								 quote_literal_cstr(error), cleaned_up ? ", finished_at = now()" : "",
 								 (long long) operation->operation_id));
 }
@@ -131,7 +146,8 @@ operation_log_failed(ShardOperation *operation, const char *error, bool cleaned_
 void
 operation_log_close(void)
 {
-	if (log_connection != NULL)
-		worker_connection_discard(log_connection);
-	log_connection = NULL;
+	WorkerConnection *connection = log_connection();
+	if (connection != NULL)
+		worker_connection_discard(connection);
+	log_connection_id = 0;
 }

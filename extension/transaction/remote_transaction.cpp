@@ -318,6 +318,7 @@ on_transaction_event(XactEvent event, void *argument)
 			forget_savepoints();
 			joined_group_count = 0;
 			remote_state_lost = false;
+			worker_connections_close_side();
 			worker_connections_trim();
 			break;
 		case XACT_EVENT_ABORT:
@@ -326,6 +327,7 @@ on_transaction_event(XactEvent event, void *argument)
 			forget_savepoints();
 			joined_group_count = 0;
 			remote_state_lost = false;
+			worker_connections_close_side();
 			worker_connections_trim();
 			break;
 		case XACT_EVENT_PRE_PREPARE:

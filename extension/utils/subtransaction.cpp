@@ -26,13 +26,20 @@ run_in_subtransaction(void (*work)(void *argument), void *argument)
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(caller_context);
-		error = CopyErrorData();
-		FlushErrorState();
+		error = take_error(caller_context);
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(caller_context);
 		CurrentResourceOwner = caller_owner;
 	}
 	PG_END_TRY();
+	return error;
+}
+
+ErrorData *
+take_error(MemoryContext into)
+{
+	MemoryContextSwitchTo(into);
+	ErrorData *error = CopyErrorData();
+	FlushErrorState();
 	return error;
 }

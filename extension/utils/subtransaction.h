@@ -14,4 +14,12 @@
  */
 ErrorData *run_in_subtransaction(void (*work)(void *argument), void *argument);
 
+/*
+ * Inside PG_CATCH: copies the error being handled into the given memory
+ * context and clears the error state, so the copy stays valid (a copy made in
+ * ErrorContext would be freed by FlushErrorState). The caller's context is
+ * switched to `into`.
+ */
+ErrorData *take_error(MemoryContext into);
+
 #endif
