@@ -115,7 +115,14 @@ shale_process_utility(PlannedStmt *planned, const char *query_string, bool read_
 					  DestReceiver *destination, QueryCompletion *completion)
 {
 	Node *statement = planned->utilityStmt;
-	if (IsTransactionState() && any_distributed_table_exists())
+	/*
+	 * Transaction control and settings touch no table, and must not read the
+	 * catalog: that takes a snapshot, after which BEGIN ISOLATION LEVEL and
+	 * SET TRANSACTION refuse to set the isolation level.
+	 */
+	bool touches_no_table = IsA(statement, TransactionStmt) || IsA(statement, VariableSetStmt) ||
+							IsA(statement, VariableShowStmt);
+	if (!touches_no_table && IsTransactionState() && any_distributed_table_exists())
 	{
 		if (IsA(statement, CopyStmt) && OidIsValid(distributed_table_named(((CopyStmt *) statement)->relation)))
 		{

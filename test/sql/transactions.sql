@@ -59,6 +59,17 @@ UPDATE ledger SET amount = -500 WHERE id = :on_group2;
 \set VERBOSITY default
 COMMIT;
 SELECT id = :on_group1 AS first_key, amount FROM ledger WHERE id < 1000 ORDER BY id;
+-- a new session's first statement may set the isolation level (Shale reads its
+-- catalog only once a statement needs it, which takes a snapshot)
+\c
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM ledger;
+COMMIT;
+\c
+BEGIN;
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM ledger;
+COMMIT;
 -- isolation levels: REPEATABLE READ keeps one snapshot per group; SERIALIZABLE is refused
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT count(*) FROM ledger;
