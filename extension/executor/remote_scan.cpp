@@ -239,7 +239,7 @@ shard_survives_pruning(List *pruned_shard_ids, int64 shard_id)
 }
 
 /*
- * every_shard_tasks makes one task per shard for writes, and one per group for
+ * every_shard_tasks makes one task per shard for writes and row locks, and one per group for
  * reads: a read of one table covers all the group's shards in one statement
  * (the table becomes a UNION ALL of its shards), others join per-shard
  * statements with UNION ALL.
@@ -252,7 +252,8 @@ every_shard_tasks(RemoteScanState *state)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("table \"%s\" is no longer distributed", get_rel_name(state->plan.table_id)),
 						errhint("Run the statement again.")));
-	bool writes = (state->plan.flags & REMOTE_WRITES) != 0;
+	/* writes and row locks go shard by shard: FOR UPDATE cannot lock through a UNION ALL of shards */
+	bool writes = (state->plan.flags & (REMOTE_WRITES | REMOTE_LOCKS_ROWS)) != 0;
 	List *tasks = NIL;
 	List *group_shards = NIL; /* for reads: per task, the shard ids (List of int64 *) */
 	for (int s = 0; s < table->shard_count; s++)
@@ -389,6 +390,9 @@ run_tasks(RemoteScanState *state, List *tasks)
 	bool in_transaction = writes && (remote_statement_needs_transaction() || distinct_groups(tasks) > 1);
 	/* a REPEATABLE READ transaction reads every group through its own transaction: one snapshot per group */
 	if (!writes && IsTransactionBlock() && IsolationUsesXactSnapshot())
+		in_transaction = true;
+	/* row locks live as long as the worker's transaction: it must be the distributed one */
+	if (state->plan.flags & REMOTE_LOCKS_ROWS)
 		in_transaction = true;
 	ListCell *cell;
 	foreach (cell, tasks)

@@ -28,6 +28,7 @@ typedef enum RemoteMode
 #define REMOTE_WRITES 0x01		/* the statement writes on the workers */
 #define REMOTE_RETURNS_ROWS 0x02 /* rows come back (SELECT or RETURNING) */
 #define REMOTE_ALL_PLACEMENTS 0x04 /* write every placement (reference tables) */
+#define REMOTE_LOCKS_ROWS 0x08	   /* FOR UPDATE / SHARE: the row locks are held until the local transaction ends */
 
 /*
  * What a remote CustomScan runs, kept in custom_private as a List:

@@ -128,6 +128,8 @@ plan_router(Query *query, const RouterPin *pin, int cursor_options, List *table_
 		plan.flags |= REMOTE_RETURNS_ROWS;
 	if (query->commandType != CMD_SELECT || query->hasModifyingCTE)
 		plan.flags |= REMOTE_WRITES;
+	if (query->rowMarks != NIL)
+		plan.flags |= REMOTE_LOCKS_ROWS;
 	plan.shard_template = shard_query_template(query);
 	plan.pin_known = pin->pin_known;
 	plan.pin_hash = pin->pin_hash;
@@ -330,22 +332,109 @@ plan_insert(Query *query, const char *query_string, int cursor_options, ParamLis
 	return planned;
 }
 
-/* Refuses what remote scans cannot do in PostgreSQL's own plans. */
-static void
-check_multi_shard_select(Query *query)
+/*
+ * row_lock_on_workers returns the FOR UPDATE / SHARE clause of a multi-shard
+ * SELECT when the workers can take exactly the locks PostgreSQL would take:
+ * one distributed or reference table alone in FROM, locked by its own clause,
+ * with no LIMIT or OFFSET (every row that passes the filters is returned, and
+ * scan_path.cpp refuses a filter the workers cannot evaluate). Any other
+ * locking clause on a distributed table is refused.
+ */
+/* Finds a FOR UPDATE / SHARE clause on a distributed table in a subquery or WITH query. */
+static bool
+find_nested_row_lock(Node *node, Oid *table_id)
 {
-	if (query->rowMarks != NIL)
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
 	{
+		Query *query = (Query *) node;
 		ListCell *cell;
 		foreach (cell, query->rowMarks)
 		{
-			RowMarkClause *mark = (RowMarkClause *) lfirst(cell);
-			RangeTblEntry *entry = rt_fetch(mark->rti, query->rtable);
+			RangeTblEntry *entry = rt_fetch(((RowMarkClause *) lfirst(cell))->rti, query->rtable);
 			if (entry->rtekind == RTE_RELATION && distributed_table_lookup(entry->relid) != NULL)
-				refuse("SELECT … FOR UPDATE/SHARE across shards", get_rel_name(entry->relid),
-					   "Lock rows of one shard at a time: add a condition on the distribution column.");
+			{
+				*table_id = entry->relid;
+				return true;
+			}
 		}
+		return query_tree_walker(query, SHALE_WALKER(find_nested_row_lock), table_id, 0);
 	}
+	return expression_tree_walker(node, SHALE_WALKER(find_nested_row_lock), table_id);
+}
+
+static pg_noinline RowMarkClause *
+row_lock_on_workers(Query *query)
+{
+	Oid nested_table = InvalidOid;
+	if (query_tree_walker(query, SHALE_WALKER(find_nested_row_lock), &nested_table, 0))
+		refuse("SELECT … FOR UPDATE/SHARE in a subquery or WITH query across shards", get_rel_name(nested_table),
+			   "Lock the rows in a statement of their own (SELECT … FROM that table WHERE … FOR UPDATE), or pin the "
+			   "subquery to one shard with a condition on the distribution column.");
+	if (query->rowMarks == NIL)
+		return NULL;
+	ListCell *cell;
+	foreach (cell, query->rowMarks)
+	{
+		RowMarkClause *mark = (RowMarkClause *) lfirst(cell);
+		RangeTblEntry *entry = rt_fetch(mark->rti, query->rtable);
+		if (entry->rtekind != RTE_RELATION || distributed_table_lookup(entry->relid) == NULL)
+			continue;
+		const char *name = get_rel_name(entry->relid);
+		if (list_length(query->rowMarks) != 1 || list_length(query->rtable) != 1 ||
+			list_length(query->jointree->fromlist) != 1 || !IsA(linitial(query->jointree->fromlist), RangeTblRef) ||
+			query->hasSubLinks || query->cteList != NIL)
+			refuse("SELECT … FOR UPDATE/SHARE of a join, subquery or WITH query across shards", name,
+				   "Lock the rows of one table at a time (SELECT … FROM that table WHERE … FOR UPDATE), or pin the "
+				   "statement to one shard with a condition on the distribution column.");
+		if (query->limitCount != NULL || query->limitOffset != NULL)
+			refuse("SELECT … FOR UPDATE/SHARE with LIMIT or OFFSET across shards", name,
+				   "Every shard would lock rows the LIMIT drops: select the keys first, then lock them with "
+				   "WHERE key IN (…) FOR UPDATE, or pin the statement to one shard.");
+		return mark;
+	}
+	return NULL;
+}
+
+/*
+ * plan_multi_shard_select lets PostgreSQL plan a SELECT over remote scans,
+ * after splitting aggregation over one table (its first step runs on the
+ * workers) and handing a FOR UPDATE / SHARE clause to the workers.
+ */
+static pg_noinline PlannedStmt *
+plan_over_remote_scans(Query *query, const RowMarkClause *row_lock, const char *query_string, int cursor_options,
+					   ParamListInfo bound_parameters)
+{
+	PlannedStmt *volatile planned = NULL;
+	PG_TRY();
+	{
+		scan_path_lock_rows(row_lock);
+		Query *split = split_aggregation(query, bound_parameters);
+		planned = standard_planning(split != NULL ? split : query, query_string, cursor_options, bound_parameters);
+	}
+	PG_CATCH();
+	{
+		forget_split_fragments();
+		scan_path_lock_rows(NULL);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	forget_split_fragments();
+	scan_path_lock_rows(NULL);
+	return planned;
+}
+
+static PlannedStmt *
+plan_multi_shard_select(Query *query, const char *query_string, int cursor_options, ParamListInfo bound_parameters)
+{
+	/* FOR UPDATE / SHARE: the workers lock the rows, the router's plan takes no lock of its own */
+	RowMarkClause *row_lock = row_lock_on_workers(query);
+	if (row_lock == NULL)
+		return plan_over_remote_scans(query, NULL, query_string, cursor_options, bound_parameters);
+	Query *unlocked = (Query *) copyObject(query);
+	unlocked->rowMarks = NIL;
+	return plan_over_remote_scans(unlocked, row_lock, query_string, cursor_options, bound_parameters);
 }
 
 static PlannedStmt *
@@ -372,20 +461,7 @@ shale_planner(Query *query, const char *query_string, int cursor_options, ParamL
 				ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 								errmsg("data-modifying WITH clauses on distributed tables are supported only on one shard"),
 								errhint("Pin every distributed table to one shard with a condition on its distribution column.")));
-			check_multi_shard_select(query);
-			/* aggregation over one table: its first step runs on the workers */
-			PlannedStmt *planned = NULL;
-			PG_TRY();
-			{
-				Query *split = split_aggregation(query, bound_parameters);
-				planned = standard_planning(split != NULL ? split : query, query_string, cursor_options,
-											bound_parameters);
-			}
-			PG_FINALLY();
-			{
-				forget_split_fragments();
-			}
-			PG_END_TRY();
+			PlannedStmt *planned = plan_multi_shard_select(query, query_string, cursor_options, bound_parameters);
 			depend_on_catalog(planned, table_ids);
 			return planned;
 		}

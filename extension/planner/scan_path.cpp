@@ -37,6 +37,14 @@ extern "C" {
 
 static set_rel_pathlist_hook_type previous_pathlist_hook = NULL;
 static get_relation_info_hook_type previous_relation_info_hook = NULL;
+/* the locking clause of the SELECT being planned (scan_path_lock_rows), or NULL */
+static const RowMarkClause *planned_row_lock = NULL;
+
+void
+scan_path_lock_rows(const RowMarkClause *mark)
+{
+	planned_row_lock = mark;
+}
 static CustomPathMethods remote_path_methods;
 
 /* Finds parameters other than the statement's own ($n): those of subplans and nested loops. */
@@ -174,6 +182,22 @@ plan_remote_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path, List
 	memset(&plan, 0, sizeof(plan));
 	plan.mode = REMOTE_EVERY_SHARD;
 	plan.flags = REMOTE_RETURNS_ROWS;
+	if (planned_row_lock != NULL && planned_row_lock->rti == rel->relid)
+	{
+		/* the workers lock exactly the rows they return: every filter must go with the lock */
+		if (local_clauses != NIL)
+			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							errmsg("SELECT … FOR UPDATE/SHARE across shards of \"%s\" with a filter the workers cannot "
+								   "evaluate is not supported",
+								   get_rel_name(entry->relid)),
+							errhint("Use only built-in functions and constants in the WHERE clause, or pin the "
+									"statement to one shard with a condition on the distribution column.")));
+		RowMarkClause *mark = (RowMarkClause *) copyObject(planned_row_lock);
+		mark->rti = 1;
+		fragment->rowMarks = list_make1(mark);
+		fragment->hasForUpdate = true;
+		plan.flags |= REMOTE_LOCKS_ROWS;
+	}
 	plan.shard_template = shard_query_template(fragment);
 	plan.result_attnos = result_attnos;
 	plan.table_id = entry->relid;

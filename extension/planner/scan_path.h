@@ -7,4 +7,11 @@
 
 void scan_path_init(void);
 
+/*
+ * While a SELECT … FOR UPDATE / SHARE is planned (NULL after): the remote
+ * scan of the locked table carries the locking clause to the workers, in the
+ * distributed transaction, and refuses filters it could not send with it.
+ */
+void scan_path_lock_rows(const RowMarkClause *mark);
+
 #endif

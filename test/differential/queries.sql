@@ -1035,3 +1035,39 @@ SELECT src, count(*), sum(v) FROM (SELECT 2 AS src, balance AS v FROM {s}.accoun
 -- query: union_all_text_collation
 SELECT n, count(*) FROM (SELECT name COLLATE "C" AS n FROM {s}.accounts UNION ALL SELECT kind FROM {s}.events) s
 GROUP BY n HAVING count(*) > 20;
+
+------------------------------------------------------------------------------
+-- correlated comparisons with a per-key aggregate
+------------------------------------------------------------------------------
+
+-- query: correlated_avg_per_tenant
+SELECT id, balance FROM {s}.accounts a
+WHERE balance > (SELECT avg(balance) + 9000 FROM {s}.accounts a2 WHERE a2.tenant_id = a.tenant_id);
+
+-- query: correlated_sum_per_distribution_key
+SELECT a.id, a.balance FROM {s}.accounts a
+WHERE a.balance < (SELECT sum(o.amount) FROM {s}.orders o WHERE o.account_id = a.id) AND a.id < 300;
+
+-- query: correlated_max_per_key_equal
+SELECT account_id, order_id, amount FROM {s}.orders o
+WHERE amount = (SELECT max(amount) FROM {s}.orders o2 WHERE o2.account_id = o.account_id) AND account_id BETWEEN 100 AND 160;
+
+-- query: correlated_count_in_select_list
+SELECT id, (SELECT count(*) FROM {s}.orders o WHERE o.account_id = a.id) AS n FROM {s}.accounts a WHERE id % 97 = 0;
+
+------------------------------------------------------------------------------
+-- row locks (the workers lock the rows; the answers are the same)
+------------------------------------------------------------------------------
+
+-- query: for_update_across_shards
+SELECT id, balance FROM {s}.accounts WHERE tenant_id = 3 AND balance > 0 FOR UPDATE;
+
+-- query: for_share_reference
+SELECT code, name FROM {s}.countries WHERE region = 'Europe' FOR SHARE;
+
+-- query: for_update_pinned
+SELECT * FROM {s}.orders WHERE account_id = 12 FOR UPDATE;
+
+-- query: for_no_key_update_skip_locked
+-- ordered
+SELECT id FROM {s}.events WHERE kind = 'buy' AND id < 200 ORDER BY id, account_id NULLS FIRST, amount NULLS FIRST FOR NO KEY UPDATE SKIP LOCKED;

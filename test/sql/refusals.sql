@@ -28,7 +28,11 @@ WITH d AS (DELETE FROM rf_local RETURNING *) INSERT INTO rf_local SELECT d.id, d
 MERGE INTO rf USING rf_local l ON rf.id = l.id WHEN MATCHED THEN UPDATE SET v = l.v;
 
 -- reads
-SELECT * FROM rf WHERE v > 3 FOR UPDATE;
+SELECT * FROM rf WHERE v > 3 ORDER BY id LIMIT 2 FOR UPDATE;
+SELECT * FROM rf JOIN rf_other USING (id) WHERE v > 3 FOR UPDATE OF rf;
+SELECT count(*) FROM (SELECT * FROM rf WHERE v > 3 FOR SHARE) locked;
+CREATE FUNCTION rf_check(int) RETURNS bool LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN $1 > 0; END $$;
+SELECT * FROM rf WHERE v > 3 AND rf_check(v) FOR UPDATE;
 SELECT ctid, id FROM rf WHERE v > 3;
 SELECT count(*) FROM rf TABLESAMPLE SYSTEM (50);
 SELECT * FROM shale.remote_rows(0) AS r(x int);
@@ -40,3 +44,4 @@ SELECT shale.partial_aggregate('array_agg(anynonarray)'::regprocedure::oid, v) F
 -- nothing above changed a row
 SELECT count(*), sum(v) FROM rf;
 DROP TABLE rf, rf_other, rf_ref, rf_local;
+DROP FUNCTION rf_check(int);
