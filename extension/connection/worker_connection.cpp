@@ -32,6 +32,8 @@ static WorkerConnection *side_connections = NULL;
 static uint64 last_side_id = 0;
 /* shale.max_cached_connections: connections a backend keeps open between transactions. */
 static int max_cached_connections = 16;
+/* shale.remote_commit_timeout: how long commit and abort wait for a worker's answer. */
+static int remote_commit_timeout_ms = 10000;
 
 void
 worker_connection_define_settings(void)
@@ -43,6 +45,12 @@ worker_connection_define_settings(void)
 							&max_cached_connections, 16, 0, 10000, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("shale.connect_timeout", "Time to wait for a connection to a worker node.", NULL,
 							&connect_timeout_ms, 5000, 100, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("shale.remote_commit_timeout",
+							"Time that COMMIT, COMMIT PREPARED and ROLLBACK wait for a worker node's answer.",
+							"Past it the router stops waiting and closes that connection: a prepared transaction "
+							"left on the worker is finished by shaled's two-phase commit recovery.",
+							&remote_commit_timeout_ms, 10000, 100, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, NULL, NULL,
+							NULL);
 	DefineCustomStringVariable("shale.node_conninfo", "Extra libpq connection options for connections to worker nodes.",
 							   "For example 'sslmode=require'. Host, port, database and user are set by Shale.",
 							   &node_conninfo, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
@@ -846,6 +854,57 @@ worker_connection_execute(WorkerConnection *connection, const char *sql)
 		PQclear(result);
 }
 
+/*
+ * abandon_connection closes the socket of a connection whose command will
+ * never be answered in time (commit and abort cannot wait for ever): the
+ * entry stays, with no libpq connection, and the next use of its group opens
+ * a new one.
+ */
+static void
+abandon_connection(WorkerConnection *connection, const char *sql, const char *why)
+{
+	ereport(WARNING, (errmsg("gave up on \"%s\" on worker node %s: %s", sql, worker_connection_name(connection), why),
+					  errhint("A transaction left prepared there is finished by shaled's two-phase commit recovery.")));
+	if (connection->read_events != NULL)
+		FreeWaitEventSet(connection->read_events);
+	connection->read_events = NULL;
+	PQfinish(connection->pg_connection);
+	connection->pg_connection = NULL;
+	connection->busy = false;
+}
+
+/*
+ * wait_quietly waits for the socket during commit or abort, where nothing may
+ * raise: no interrupt is serviced, and the wait ends at the deadline or when
+ * the postmaster dies (exiting here, in the middle of a commit, would PANIC).
+ * Returns false when it gave up.
+ */
+static bool
+wait_quietly(WorkerConnection *connection, int events, TimestampTz deadline, const char *sql)
+{
+	long remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+	if (remaining <= 0)
+	{
+		abandon_connection(connection, sql, psprintf("no answer within shale.remote_commit_timeout (%d ms)",
+													 remote_commit_timeout_ms));
+		return false;
+	}
+	int result = WaitLatchOrSocket(NULL, events | WL_TIMEOUT | WL_POSTMASTER_DEATH, PQsocket(connection->pg_connection),
+								   remaining, PG_WAIT_EXTENSION);
+	if (result & WL_POSTMASTER_DEATH)
+	{
+		abandon_connection(connection, sql, "the router's postmaster died");
+		return false;
+	}
+	return true;
+}
+
+static TimestampTz
+quiet_deadline(void)
+{
+	return TimestampTzPlusMilliseconds(GetCurrentTimestamp(), remote_commit_timeout_ms);
+}
+
 bool
 worker_connection_send_quietly(WorkerConnection *connection, const char *sql)
 {
@@ -856,9 +915,10 @@ worker_connection_send_quietly(WorkerConnection *connection, const char *sql)
 								 worker_connection_name(connection), PQerrorMessage(pg_connection))));
 		return false;
 	}
+	TimestampTz deadline = quiet_deadline();
 	while (PQflush(pg_connection) == 1)
-		(void) WaitLatchOrSocket(NULL, WL_SOCKET_WRITEABLE | WL_EXIT_ON_PM_DEATH, PQsocket(pg_connection), -1,
-								 PG_WAIT_EXTENSION);
+		if (!wait_quietly(connection, WL_SOCKET_WRITEABLE, deadline, sql))
+			return false;
 	return true;
 }
 
@@ -866,16 +926,18 @@ bool
 worker_connection_finish_quietly(WorkerConnection *connection, const char *sql)
 {
 	PGconn *pg_connection = connection->pg_connection;
+	if (pg_connection == NULL)
+		return false; /* abandoned while its command was sent */
 	bool succeeded = true;
+	TimestampTz deadline = quiet_deadline();
 	for (;;)
 	{
 		while (PQisBusy(pg_connection))
 		{
 			if (!PQconsumeInput(pg_connection))
 				break;
-			if (PQisBusy(pg_connection))
-				(void) WaitLatchOrSocket(NULL, WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH, PQsocket(pg_connection), -1,
-										 PG_WAIT_EXTENSION);
+			if (PQisBusy(pg_connection) && !wait_quietly(connection, WL_SOCKET_READABLE, deadline, sql))
+				return false;
 		}
 		PGresult *result = PQgetResult(pg_connection);
 		if (result == NULL)

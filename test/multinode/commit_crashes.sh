@@ -5,6 +5,10 @@
 #   A. the router backend dies after PREPARE, before its commit record → rolled back
 #   B. the router backend dies after its local commit, before COMMIT PREPARED → committed
 #   C. a worker dies after PREPARE; it restarts while the router commits → committed
+#   D. a worker freezes (SIGSTOP) before COMMIT PREPARED → the COMMIT returns within
+#      shale.remote_commit_timeout with a WARNING; recovery commits it once the worker thaws
+#   E. the router's postmaster is killed during the commit → the backend finishes
+#      without a PANIC (no exit in the middle of a commit); recovery commits the rest
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib/cluster.sh"
@@ -81,5 +85,46 @@ wait "$transfer" || true
 wait_until 30 none_prepared || true
 check "C: no prepared transaction left" "0" "$(prepared_count)"
 check "C: committed on both groups" "3,3" "$(router_sql "SELECT string_agg(v::text, ',' ORDER BY id) FROM pairs WHERE id IN ($first, $second)")"
+
+# D
+group2_pid=$(head -n 1 "$(node_data_dir 2)/postmaster.pid")
+# every process of group 2's primary: its postmaster and the postmaster's children
+group2_processes() { echo "$group2_pid" $(cat /proc/"$group2_pid"/task/*/children 2>/dev/null); }
+d_started=$(date +%s%N)
+PGAPPNAME=crash_d psql "postgresql://postgres@127.0.0.1:$ROUTER_PORT/postgres" -X -q \
+  -c "SET shale.fault_pause_after_local_commit = 1500" -c "SET shale.remote_commit_timeout = 1000" \
+  -c "BEGIN; UPDATE pairs SET v = 4 WHERE id = $first; UPDATE pairs SET v = 4 WHERE id = $second; COMMIT;" \
+  > "$work/crash_d.out" 2>&1 &
+transfer=$!
+wait_until 15 both_prepared || true
+kill -STOP $(group2_processes)
+wait "$transfer" || true
+d_ms=$(( ($(date +%s%N) - d_started) / 1000000 ))
+kill -CONT $(group2_processes)
+check "D: the COMMIT came back within the pause, the timeout and a margin" "yes" "$([ "$d_ms" -lt 6000 ] && echo yes || echo "no: $d_ms ms")"
+check_contains "D: the client was told which worker did not answer" "gave up on \"COMMIT PREPARED" "$(cat "$work/crash_d.out")"
+wait_until 30 none_prepared || true
+wait_until 30 values_are "4,4" || true
+check "D: committed on both groups once the worker thawed" "4,4" "$(router_sql "SELECT string_agg(v::text, ',' ORDER BY id) FROM pairs WHERE id IN ($first, $second)")"
+
+# E
+router_pid=$(head -n 1 "$(node_data_dir 0)/postmaster.pid")
+PGAPPNAME=crash_e psql "postgresql://postgres@127.0.0.1:$ROUTER_PORT/postgres" -X -q \
+  -c "SET shale.fault_pause_after_local_commit = 1500" \
+  -c "BEGIN; UPDATE pairs SET v = 5 WHERE id = $first; UPDATE pairs SET v = 5 WHERE id = $second; COMMIT;" \
+  > "$work/crash_e.out" 2>&1 &
+transfer=$!
+wait_until 15 both_prepared || true
+kill -9 "$router_pid"
+wait "$transfer" || true
+check "E: no PANIC reached the client" "" "$(grep -o PANIC "$work/crash_e.out" || true)"
+check "E: no PANIC in the router's log" "" "$(grep -o 'PANIC' "$CLUSTER_DIR/logs/router-primary.log" || true)"
+# the orphaned backends exit when they notice; then the router starts again
+start_router() { pg_ctl_as_owner -D "$(node_data_dir 0)" start -w -l "$CLUSTER_DIR/logs/router-primary.log" >/dev/null 2>&1; }
+wait_until 30 start_router || true
+wait_until 30 router_answers || true
+wait_until 30 none_prepared || true
+wait_until 30 values_are "5,5" || true
+check "E: committed on both groups after the router came back" "5,5" "$(router_sql "SELECT string_agg(v::text, ',' ORDER BY id) FROM pairs WHERE id IN ($first, $second)")"
 
 finish_checks "multinode commit_crashes"
