@@ -1,6 +1,7 @@
 // cluster_layout.cpp — planning the node list of a local cluster and reading and
 // writing cluster.json.
 #include "common/cluster_layout.h"
+#include "common/pg_connection.h"
 
 #include <algorithm>
 
@@ -127,7 +128,7 @@ std::string ClusterLayout::uri() const
 
 std::string ClusterLayout::router_conninfo(const std::string &application_name) const
 {
-    return uri() + "&connect_timeout=5&application_name=" + application_name;
+    return uri() + "&connect_timeout=5&application_name=" + application_name + "&" + kNetworkTimeoutUriOptions;
 }
 
 void ClusterLayout::save() const

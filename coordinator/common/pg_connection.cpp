@@ -163,7 +163,8 @@ std::string quote_conninfo_value(const std::string &value)
 std::string node_conninfo(const std::string &host, int port, const std::string &dbname, const std::string &user)
 {
     return "host=" + quote_conninfo_value(host) + " port=" + std::to_string(port) +
-           " dbname=" + quote_conninfo_value(dbname) + " user=" + quote_conninfo_value(user);
+           " dbname=" + quote_conninfo_value(dbname) + " user=" + quote_conninfo_value(user) + " " +
+           kNetworkTimeoutOptions;
 }
 
 }  // namespace shale

@@ -74,7 +74,16 @@ private:
 // quote_conninfo_value quotes a value for a libpq key=value connection string.
 std::string quote_conninfo_value(const std::string &value);
 
-// node_conninfo builds the connection string the CLI and the daemon use for a node.
+// TCP keepalives and tcp_user_timeout for every connection the CLI and the daemon open: a node
+// that vanishes from the network (a partition, a frozen machine) is noticed in about 10 s, even
+// while a connection waits for an answer, instead of when the kernel gives up minutes later.
+inline constexpr const char *kNetworkTimeoutOptions =
+    "keepalives=1 keepalives_idle=5 keepalives_interval=1 keepalives_count=5 tcp_user_timeout=10000";
+// The same options as URI query parameters.
+inline constexpr const char *kNetworkTimeoutUriOptions =
+    "keepalives=1&keepalives_idle=5&keepalives_interval=1&keepalives_count=5&tcp_user_timeout=10000";
+
+// node_conninfo builds the connection string the CLI and the daemon use for a node (with kNetworkTimeoutOptions).
 std::string node_conninfo(const std::string &host, int port, const std::string &dbname = "postgres",
                           const std::string &user = "postgres");
 

@@ -32,6 +32,8 @@ static WorkerConnection *side_connections = NULL;
 static uint64 last_side_id = 0;
 /* shale.max_cached_connections: connections a backend keeps open between transactions. */
 static int max_cached_connections = 16;
+/* shale.network_timeout: how soon a worker that vanished from the network is noticed. */
+static int network_timeout_ms = 10000;
 /* shale.remote_commit_timeout: how long commit and abort wait for a worker's answer. */
 static int remote_commit_timeout_ms = 10000;
 
@@ -45,6 +47,12 @@ worker_connection_define_settings(void)
 							&max_cached_connections, 16, 0, 10000, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("shale.connect_timeout", "Time to wait for a connection to a worker node.", NULL,
 							&connect_timeout_ms, 5000, 100, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("shale.network_timeout",
+							"Time after which a worker node that stopped answering on the network is given up.",
+							"Sets TCP keepalives and tcp_user_timeout on new worker connections: a statement that "
+							"waits on a partitioned or frozen worker fails after about this long.",
+							&network_timeout_ms, 10000, 2000, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, NULL, NULL,
+							NULL);
 	DefineCustomIntVariable("shale.remote_commit_timeout",
 							"Time that COMMIT, COMMIT PREPARED and ROLLBACK wait for a worker node's answer.",
 							"Past it the router stops waiting and closes that connection: a prepared transaction "
@@ -128,6 +136,16 @@ open_node_connection(const NodeEntry *node)
 	append_conninfo_value(&conninfo, "client_encoding", GetDatabaseEncodingName());
 	/* canonical text formats, so values round-trip whatever the client session uses */
 	append_conninfo_value(&conninfo, "options", "-c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3");
+	/*
+	 * A worker that vanishes from the network (a partition, a frozen host) is
+	 * noticed within about shale.network_timeout, even while a statement waits
+	 * for its answer: keepalives probe an idle socket, tcp_user_timeout bounds
+	 * data the worker never acknowledges.
+	 */
+	int idle_seconds = Max(1, network_timeout_ms / 2000);
+	int probes = Max(1, (network_timeout_ms / 1000) - idle_seconds);
+	appendStringInfo(&conninfo, "keepalives=1 keepalives_idle=%d keepalives_interval=1 keepalives_count=%d tcp_user_timeout=%d ",
+					 idle_seconds, probes, network_timeout_ms);
 	if (node_conninfo != NULL)
 		appendStringInfoString(&conninfo, node_conninfo);
 
