@@ -80,9 +80,10 @@ ApiAnswer api_request(const ApiCredentials &credentials, const std::string &meth
     if (response.status >= 200 && response.status < 300)
         return answer;
     std::string message = answer.body.is_object() ? answer.body.value("message", response.body) : response.body;
-    int code = response.status == 401 || response.status == 403 ? kExitAuth
-               : response.status == 404                       ? kExitNotFound
-                                                               : kExitFailure;
+    std::string error_code = answer.body.is_object() ? answer.body.value("code", "") : "";
+    int code = response.status == 401 || (response.status == 403 && error_code != "plan_limit") ? kExitAuth
+               : response.status == 404                                                       ? kExitNotFound
+                                                                                              : kExitFailure;
     throw CliError(message + " (HTTP " + std::to_string(response.status) + ")", code);
 }
 

@@ -12,9 +12,9 @@ namespace shale {
 
 // Exit codes of the API commands (docs/control-plane.md).
 constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;    // the API refused, an operation failed, or serve is unreachable
+constexpr int kExitFailure = 1;    // the API refused (a plan limit too), an operation failed, or serve is unreachable
 constexpr int kExitUsage = 2;
-constexpr int kExitAuth = 3;       // 401 or 403
+constexpr int kExitAuth = 3;       // 401, or 403 for the token's scope
 constexpr int kExitNotFound = 4;   // 404
 
 struct ApiCredentials {

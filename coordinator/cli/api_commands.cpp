@@ -270,7 +270,7 @@ int token_command(const std::vector<std::string> &raw)
     if (action == "create") {
         json body{{"name", arguments.words[1]}, {"scope", arguments.get("--scope", "write")}};
         if (arguments.has("--expires-in"))
-            body["expires_in_seconds"] = parse_count("--expires-in", arguments.get("--expires-in"), 60, 34560000);
+            body["expires_in_seconds"] = parse_count("--expires-in", arguments.get("--expires-in"), 1, 34560000);
         answer = api_request(credentials, "POST", "/v1/tokens", body, "cli-" + random_hex(16)).body;
     } else if (action == "list") {
         answer = api_request(credentials, "GET", "/v1/tokens").body;

@@ -39,16 +39,31 @@ ClusterLayout ready_layout(const nlohmann::json &database)
     return *layout;
 }
 
-// run_on_router runs SQL (names and password are checked, so they need no
-// quoting beyond the double quotes given) on the database's writable router.
-void run_on_router(const ClusterLayout &layout, const std::string &sql)
+// run_on_every_primary runs SQL (names and password are checked, so they
+// need no quoting beyond the double quotes given) on the writable router and
+// then on every worker primary its catalog lists: the router reaches the
+// workers as the client's role, so a role must exist on each of them.
+void run_on_every_primary(const ClusterLayout &layout, const std::string &sql)
 {
     PgConnection router = PgConnection::connect(layout.router_conninfo("shale_serve"));
     if (!router.ok())
         throw ApiError(503, "database_unavailable", "cannot reach the database's router: " + router.error_message());
+    PgResult workers = router.exec("SELECT host, port FROM shale.nodes WHERE role = 'primary' AND group_id > 0 "
+                                   "ORDER BY group_id");
+    if (!workers.ok())
+        throw ApiError(503, "database_unavailable", "cannot read the worker nodes: " + workers.error_message());
     PgResult result = router.exec(sql);
     if (!result.ok())
         throw ApiError(409, "role_change_failed", "the database refused the change: " + result.error_message());
+    for (int row = 0; row < workers.rows(); row++) {
+        PgConnection worker = PgConnection::connect(
+            node_conninfo(workers.value(row, 0), std::stoi(workers.value(row, 1))) + " application_name=shale_serve");
+        PgResult done = worker.ok() ? worker.exec(sql) : PgResult();
+        if (!done.ok())
+            throw ApiError(503, "database_unavailable",
+                           "worker " + workers.value(row, 0) + ":" + workers.value(row, 1) + " refused the change: " +
+                               (worker.ok() ? done.error_message() : worker.error_message()));
+    }
 }
 
 // role_uri is the cluster URI with the role (and its password when given).
@@ -88,7 +103,7 @@ HttpResponse post_role(ApiCall &call)
                                                 "($1, $2, $3) RETURNING ") + kRoleJson,
                                     {new_id("role"), database_id, name});
     // reading and writing every table, creating in schema public; nothing more
-    run_on_router(layout, "CREATE ROLE \"" + name + "\" LOGIN PASSWORD '" + password +
+    run_on_every_primary(layout, "CREATE ROLE \"" + name + "\" LOGIN PASSWORD '" + password +
                               "' IN ROLE pg_read_all_data, pg_write_all_data; GRANT CREATE, USAGE ON SCHEMA public TO \"" +
                               name + "\"");
     call.audit("role.create", "role", name, {{"database_id", database_id}});
@@ -116,7 +131,7 @@ HttpResponse reset_role_password(ApiCall &call)
     ClusterLayout layout = ready_layout(database);
     nlohmann::json role = find_role(call, database);
     std::string password = new_password();
-    run_on_router(layout, "ALTER ROLE \"" + call.params["name"] + "\" PASSWORD '" + password + "'");
+    run_on_every_primary(layout, "ALTER ROLE \"" + call.params["name"] + "\" PASSWORD '" + password + "'");
     auto updated = call.store.json_row(std::string("UPDATE control.roles r SET password_changed_at = now() "
                                                    "WHERE id = $1 RETURNING ") + kRoleJson,
                                        {role["id"].get<std::string>()});
@@ -132,7 +147,7 @@ HttpResponse delete_role(ApiCall &call)
     ClusterLayout layout = ready_layout(database);
     nlohmann::json role = find_role(call, database);
     const std::string &name = call.params["name"];
-    run_on_router(layout, "REASSIGN OWNED BY \"" + name + "\" TO postgres; DROP OWNED BY \"" + name +
+    run_on_every_primary(layout, "REASSIGN OWNED BY \"" + name + "\" TO postgres; DROP OWNED BY \"" + name +
                               "\"; DROP ROLE \"" + name + "\"");
     call.store.exec("DELETE FROM control.roles WHERE id = $1", {role["id"].get<std::string>()});
     call.audit("role.delete", "role", name, {{"database_id", database["id"]}});

@@ -53,7 +53,8 @@ std::string StateInstance::conninfo() const
     std::string password_file = state_dir_ + "/password";
     std::string password = fs::exists(password_file) ? read_first_line(password_file) : "";
     return "host=" + quote_conninfo_value(state_dir_) + " port=" + std::to_string(kSocketPort) +
-           " user=shale dbname=shale connect_timeout=5 application_name=shale_serve" +
+           " user=shale dbname=shale connect_timeout=5 application_name=shale_serve "
+           "options='-c client_min_messages=warning'" +
            (password.empty() ? "" : " password=" + quote_conninfo_value(password));
 }
 

@@ -20,7 +20,7 @@ HttpResponse post_token(ApiCall &call)
     std::string scope = call.string_field("scope").value_or("write");
     if (scope != "admin" && scope != "write" && scope != "read")
         throw ApiError(422, "invalid_field", "scope must be admin, write or read", "scope");
-    auto expires_in = call.integer_field("expires_in_seconds", 60, 400 * 24 * 3600);
+    auto expires_in = call.integer_field("expires_in_seconds", 1, 400 * 24 * 3600);
     std::string secret = new_api_token();
     std::string id = new_id("tok");
     auto token = call.store.json_row(

@@ -10,6 +10,8 @@
 // without holding up the others, and the time-outs below close it.
 #include "http/http_server.h"
 
+#include <fcntl.h>
+
 #include <cctype>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -45,6 +47,16 @@ constexpr auto kListenRetry = std::chrono::seconds(2);
 std::string default_error_body(int, const std::string &message)
 {
     return nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// set_close_on_exec keeps a socket out of the programs our children run:
+// shaled and shale serve start pg_ctl and shale up, and a server that
+// inherited the listening socket would hold the API's port after we exit.
+void set_close_on_exec(int fd)
+{
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0)
+        fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 
 // lower_case returns text with ASCII letters in lower case (header names).
@@ -200,6 +212,8 @@ struct HttpServer::Impl {
         tcp::endpoint endpoint(bind_address, static_cast<unsigned short>(port));
         acceptor.open(endpoint.protocol(), code);
         if (!code)
+            set_close_on_exec(acceptor.native_handle());
+        if (!code)
             acceptor.set_option(net::socket_base::reuse_address(true), code);
         if (!code)
             acceptor.bind(endpoint, code);
@@ -245,6 +259,7 @@ struct HttpServer::Impl {
             if (error == net::error::operation_aborted || !acceptor.is_open())
                 return;
             if (!error) {
+                set_close_on_exec(socket.native_handle());
                 if (open_count.load() >= kMaxOpenConnections) {
                     // debug, not warn: a flood of connections must not flood the log too
                     logger.debug("http: too many open connections; closing a new one");
