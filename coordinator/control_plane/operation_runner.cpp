@@ -12,7 +12,9 @@
 #include "control_plane/cluster_provisioner.h"
 #include "control_plane/state_store.h"
 #include "control_plane/templates.h"
+#include "cli/node_control.h"
 #include "cli/port_allocator.h"
+#include "control_plane/secrets.h"
 
 namespace shale {
 
@@ -150,6 +152,8 @@ std::vector<std::string> operation_step_names(const std::string &kind)
         return {"start_cluster", "check_connection"};
     if (kind == "purge")
         return {"remove_files"};
+    if (kind == "start")
+        return {"start_cluster", "check_connection"};
     return {};
 }
 
@@ -202,6 +206,28 @@ void OperationRunner::recover()
                        "updated_at = now() WHERE id = $1",
                        {database_id, kind});
         }
+    }
+}
+
+void OperationRunner::restart_stopped_databases()
+{
+    StateStore store(conninfo_);
+    PgResult ready = store.exec("SELECT d.id, d.dir, d.organization_id FROM control.databases d WHERE d.state = 'ready' "
+                                "AND NOT EXISTS (SELECT FROM control.operations o WHERE o.database_id = d.id AND "
+                                "o.state IN ('pending', 'running'))");
+    for (int row = 0; row < ready.rows(); row++) {
+        auto layout = ClusterLayout::load(ready.value(row, 1));
+        if (!layout)
+            continue;
+        bool all_running = read_pid_file(layout->daemon_pid_file()).has_value();
+        for (const auto &node : layout->nodes)
+            all_running = all_running && NodeControl::postmaster_pid(node).has_value();
+        if (all_running)
+            continue;
+        logger_.info("database " + ready.value(row, 0) + " is ready but parts of its cluster are stopped; starting them");
+        store.exec("INSERT INTO control.operations (id, organization_id, database_id, kind, state, steps) VALUES "
+                   "($1, $2, $3, 'start', 'pending', $4::jsonb)",
+                   {new_id("op"), ready.value(row, 2), ready.value(row, 0), fresh_steps("start").dump()});
     }
 }
 
@@ -361,7 +387,7 @@ void OperationRunner::run_operation(const std::string &operation_id)
             store->exec("UPDATE control.databases SET state = 'deleted', deleted_at = now(), "
                         "purge_after = now() + ($2 || ' seconds')::interval, updated_at = now() WHERE id = $1",
                         {database_id, std::to_string(config_.grace_period_s)});
-        } else if (kind == "undelete") {
+        } else if (kind == "undelete" || kind == "start") {
             steps.begin("start_cluster");
             run_shale_up(config_.shale_binary, {dir, 0, 0, 0}, record_pid, follow_up);
             steps.done("start_cluster");
@@ -396,6 +422,10 @@ void OperationRunner::run_operation(const std::string &operation_id)
                 remove_cluster(config_.shale_binary, dir);
                 store->exec("UPDATE control.databases SET state = 'failed', error = $2, port_base = NULL, "
                             "updated_at = now() WHERE id = $1",
+                            {database_id, message});
+            } else if (kind == "start") {
+                // the database stays ready (its desired state); the error says what went wrong
+                store->exec("UPDATE control.databases SET error = $2, updated_at = now() WHERE id = $1",
                             {database_id, message});
             } else {
                 // a failed delete or undelete leaves the database stopped, restorable

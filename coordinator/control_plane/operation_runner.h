@@ -30,6 +30,9 @@ public:
 
     // recover handles the operations left running by an earlier process.
     void recover();
+    // restart_stopped_databases queues a start operation for each ready
+    // database whose nodes or shaled are not running (after a reboot, say).
+    void restart_stopped_databases();
     // start starts the dispatcher thread.
     void start();
     // stop stops taking operations and waits for the running ones' threads to

@@ -104,6 +104,7 @@ int run_serve(ServeOptions options)
 
     OperationRunner runner(config, state.conninfo(), logger);
     runner.recover();
+    runner.restart_stopped_databases();
     ControlPlaneApi api(config, state.conninfo(), runner);
     HttpServerOptions http;
     http.port = config.port;

@@ -111,6 +111,12 @@ CREATE TABLE control.idempotency_keys (
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (organization_id, key));
 )SQL",
+    // 2: 'start' operations: shale serve starts the stopped clusters of ready databases at its start
+    R"SQL(
+ALTER TABLE control.operations DROP CONSTRAINT operations_kind_check;
+ALTER TABLE control.operations ADD CONSTRAINT operations_kind_check
+  CHECK (kind IN ('create', 'delete', 'undelete', 'purge', 'start'));
+)SQL",
 };
 
 void exec_or_throw(const PgConnection &connection, const std::string &sql, const std::string &what)

@@ -297,6 +297,20 @@ def main():
     check(api.get("/v1/organization").json["organization"]["name"] == "acme", "the restart lost nothing")
     check(Api(PORT, writer_secret).get("/v1/tokens", check=True).status == 403, "tokens survive the restart")
 
+    step("a ready database whose cluster was stopped is started again when shale serve starts")
+    stopped = started[0]["database"]["id"]
+    subprocess.run([SHALE, "down", "--dir", os.path.join(WORK, "serve", "databases", stopped)], check=True,
+                   capture_output=True)
+    serve.stop()
+    serve.start()
+    starts = [o for o in api.get(f"/v1/operations?database_id={stopped}").json["operations"] if o["kind"] == "start"]
+    check(len(starts) == 1, f"one start operation: {starts}")
+    check(api.wait_operation(starts[0]["id"])["state"] == "succeeded", "the start operation succeeded")
+    uri = api.get(f"/v1/databases/{stopped}").json["database"]["uri"]
+    with psycopg2.connect(uri) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM events")
+        check(cursor.fetchone()[0] == 2000, "the restarted database answers with its rows")
+
     step("the CLI: login, db, role, token; exit codes")
     env = dict(os.environ, SHALE_CREDENTIALS=os.path.join(WORK, "credentials.json"))
     env.pop("SHALE_API_URL", None)
