@@ -11,25 +11,8 @@ export CP_WORK=$(mktemp -d /tmp/shale-cp.XXXXXX)
 chmod 755 "$CP_WORK"
 export CP_PORT=$(free_port_from $((20000 + RANDOM % 12000)))
 
-cleanup() {
-  local pid
-  pid=$(pgrep -f -- "serve --dir $CP_WORK/serve" || true)
-  [ -n "$pid" ] && kill -KILL $pid 2>/dev/null || true
-  for cluster in "$CP_WORK"/serve/databases/*/; do
-    [ -f "$cluster/cluster.json" ] && "$SHALE_BIN" down --dir "${cluster%/}" >/dev/null 2>&1 || true
-  done
-  for data in "$CP_WORK"/serve/databases/*/*/* "$CP_WORK"/serve/state/data; do
-    if [ -f "$data/postmaster.pid" ]; then
-      if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$PG_BIN/pg_ctl" stop -m immediate -D "$data" >/dev/null 2>&1 || true
-      else
-        "$PG_BIN/pg_ctl" stop -m immediate -D "$data" >/dev/null 2>&1 || true
-      fi
-    fi
-  done
-  if [ "${KEEP_CP_WORK:-}" = "" ]; then rm -rf "$CP_WORK"; fi
-}
-trap cleanup EXIT
+source test/lib/control_plane_cleanup.sh
+trap control_plane_cleanup EXIT
 
 # Debian's python3 (python3-psycopg2, python3-jsonschema from scripts/install-deps.sh)
 if /usr/bin/python3 test/e2e/control_plane_test.py; then
