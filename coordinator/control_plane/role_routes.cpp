@@ -42,8 +42,14 @@ ClusterLayout ready_layout(const nlohmann::json &database)
 // run_on_every_primary runs SQL (names and password are checked, so they
 // need no quoting beyond the double quotes given) on the writable router and
 // then on every worker primary its catalog lists: the router reaches the
-// workers as the client's role, so a role must exist on each of them.
-void run_on_every_primary(const ClusterLayout &layout, const std::string &sql)
+// workers as the client's role, so a role must exist on each of them. The
+// statements are written so that running them again converges (create or
+// alter, drop if it exists): a call that failed half-way is retried whole.
+// router_sql, when given, runs on the router instead of sql (a plain CREATE
+// ROLE there refuses a role made outside the API), and undo_on_router runs
+// there when a worker fails, so that the retry's CREATE finds no role.
+void run_on_every_primary(const ClusterLayout &layout, const std::string &sql, const std::string &router_sql = "",
+                          const std::string &undo_on_router = "")
 {
     PgConnection router = PgConnection::connect(layout.router_conninfo("shale_serve"));
     if (!router.ok())
@@ -52,13 +58,15 @@ void run_on_every_primary(const ClusterLayout &layout, const std::string &sql)
                                    "ORDER BY group_id");
     if (!workers.ok())
         throw ApiError(503, "database_unavailable", "cannot read the worker nodes: " + workers.error_message());
-    PgResult result = router.exec(sql);
+    PgResult result = router.exec(router_sql.empty() ? sql : router_sql);
     if (!result.ok())
         throw ApiError(409, "role_change_failed", "the database refused the change: " + result.error_message());
     for (int row = 0; row < workers.rows(); row++) {
         PgConnection worker = PgConnection::connect(
             node_conninfo(workers.value(row, 0), std::stoi(workers.value(row, 1))) + " application_name=shale_serve");
         PgResult done = worker.ok() ? worker.exec(sql) : PgResult();
+        if (!done.ok() && !undo_on_router.empty())
+            router.exec(undo_on_router);
         if (!done.ok())
             throw ApiError(503, "database_unavailable",
                            "worker " + workers.value(row, 0) + ":" + workers.value(row, 1) + " refused the change: " +
@@ -103,9 +111,15 @@ HttpResponse post_role(ApiCall &call)
                                                 "($1, $2, $3) RETURNING ") + kRoleJson,
                                     {new_id("role"), database_id, name});
     // reading and writing every table, creating in schema public; nothing more
-    run_on_every_primary(layout, "CREATE ROLE \"" + name + "\" LOGIN PASSWORD '" + password +
-                              "' IN ROLE pg_read_all_data, pg_write_all_data; GRANT CREATE, USAGE ON SCHEMA public TO \"" +
-                              name + "\"");
+    const std::string grants = "; GRANT pg_read_all_data, pg_write_all_data TO \"" + name +
+                               "\"; GRANT CREATE, USAGE ON SCHEMA public TO \"" + name + "\"";
+    run_on_every_primary(layout,
+                         "DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '" + name +
+                             "') THEN ALTER ROLE \"" + name + "\" LOGIN PASSWORD '" + password +
+                             "'; ELSE CREATE ROLE \"" + name + "\" LOGIN PASSWORD '" + password + "'; END IF; END $$" +
+                             grants,
+                         "CREATE ROLE \"" + name + "\" LOGIN PASSWORD '" + password + "'" + grants,
+                         "DROP ROLE IF EXISTS \"" + name + "\"");
     call.audit("role.create", "role", name, {{"database_id", database_id}});
     (*role)["connection_uri"] = role_uri(layout, name, "");
     return json_response(201, {{"role", *role}, {"password", password},
@@ -147,8 +161,9 @@ HttpResponse delete_role(ApiCall &call)
     ClusterLayout layout = ready_layout(database);
     nlohmann::json role = find_role(call, database);
     const std::string &name = call.params["name"];
-    run_on_every_primary(layout, "REASSIGN OWNED BY \"" + name + "\" TO postgres; DROP OWNED BY \"" + name +
-                              "\"; DROP ROLE \"" + name + "\"");
+    run_on_every_primary(layout, "DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '" + name +
+                                     "') THEN REASSIGN OWNED BY \"" + name + "\" TO postgres; DROP OWNED BY \"" + name +
+                                     "\"; DROP ROLE \"" + name + "\"; END IF; END $$");
     call.store.exec("DELETE FROM control.roles WHERE id = $1", {role["id"].get<std::string>()});
     call.audit("role.delete", "role", name, {{"database_id", database["id"]}});
     HttpResponse response;
