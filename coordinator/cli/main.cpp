@@ -86,6 +86,8 @@ int run_serve_command(const std::vector<std::string> &arguments)
                                             "instance under DIR/state)")
         ("templates", po::value<std::string>(), "templates directory (default: the repository's templates/)")
         ("rate-limit", po::value<double>()->default_value(50), "requests per second per token")
+        ("auth-failure-burst", po::value<double>()->default_value(20), "failed authentications from one address "
+                                                                       "before 429s (then 1 per second)")
         ("grace-period", po::value<int>()->default_value(7 * 24 * 3600), "seconds a deleted database can be "
                                                                            "undeleted")
         ("max-parallel", po::value<int>()->default_value(5), "operations run at once")
@@ -115,6 +117,9 @@ int run_serve_command(const std::vector<std::string> &arguments)
     if (serve.config.rate_per_second < 0.1 || serve.config.rate_per_second > 100000)
         throw shale::CliError("--rate-limit takes 0.1 to 100000 requests per second", 2);
     serve.config.rate_burst = std::max(10.0, serve.config.rate_per_second * 2);
+    serve.config.auth_failure_burst = values["auth-failure-burst"].as<double>();
+    if (serve.config.auth_failure_burst < 1 || serve.config.auth_failure_burst > 1000000)
+        throw shale::CliError("--auth-failure-burst takes 1 to 1000000", 2);
     serve.config.grace_period_s = values["grace-period"].as<int>();
     check_range("--grace-period", serve.config.grace_period_s, 0, 365 * 24 * 3600);
     serve.config.max_parallel_operations = values["max-parallel"].as<int>();

@@ -1,7 +1,21 @@
 // api_call.cpp — field checks, JSON answers and audit records for handlers.
 #include "control_plane/api_call.h"
 
+#include <cmath>
+
 namespace shale {
+
+std::optional<long long> whole_number(const nlohmann::json &value)
+{
+    if (value.is_number_integer() && std::llabs(value.get<long long>()) < 1000000000000000LL)
+        return value.get<long long>();
+    if (value.is_number_float()) {
+        double number = value.get<double>();
+        if (std::isfinite(number) && std::floor(number) == number && std::fabs(number) < 1e15)
+            return static_cast<long long>(number);
+    }
+    return std::nullopt;
+}
 
 HttpResponse json_response(int status, const nlohmann::json &document)
 {
@@ -36,13 +50,13 @@ std::optional<int> ApiCall::integer_field(const std::string &name, int low, int 
 {
     if (!body.contains(name) || body[name].is_null())
         return std::nullopt;
-    const auto &value = body[name];
-    if (!value.is_number_integer() || value.get<long long>() < low || value.get<long long>() > high)
+    auto number = whole_number(body[name]);
+    if (!number || *number < low || *number > high)
         throw ApiError(422, "invalid_field",
                        "the field \"" + name + "\" must be an integer from " + std::to_string(low) + " to " +
                            std::to_string(high),
                        name);
-    return value.get<int>();
+    return static_cast<int>(*number);
 }
 
 void ApiCall::reject_unknown_fields(std::initializer_list<const char *> allowed) const
@@ -62,15 +76,15 @@ int ApiCall::integer_query(const std::string &name, int fallback, int low, int h
     if (found == query.end())
         return fallback;
     const std::string &text = found->second;
-    bool digits = !text.empty() && text.size() <= 9 &&
+    bool digits = !text.empty() && text.size() <= 12 &&
                   text.find_first_not_of("0123456789") == std::string::npos;
-    int value = digits ? std::stoi(text) : -1;
+    long long value = digits ? std::stoll(text) : -1;
     if (!digits || value < low || value > high)
         throw ApiError(400, "invalid_parameter",
                        "the query parameter \"" + name + "\" must be an integer from " + std::to_string(low) +
                            " to " + std::to_string(high),
                        name);
-    return value;
+    return static_cast<int>(value);
 }
 
 }  // namespace shale

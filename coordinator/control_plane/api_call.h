@@ -52,6 +52,10 @@ struct ApiCall {
     int integer_query(const std::string &name, int fallback, int low, int high) const;
 };
 
+// whole_number reads a JSON number that is a whole number (3 or 3.0: JSON has
+// one number type, and JSON Schema's "integer" takes both) of at most 15 digits.
+std::optional<long long> whole_number(const nlohmann::json &value);
+
 // json_response answers a JSON document with the given status.
 HttpResponse json_response(int status, const nlohmann::json &document);
 

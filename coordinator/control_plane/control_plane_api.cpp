@@ -46,7 +46,7 @@ HttpResponse error_answer(const ApiError &error)
 ControlPlaneApi::ControlPlaneApi(const ServeConfig &config, const std::string &state_conninfo,
                                  OperationRunner &runner)
     : config_(config), store_(state_conninfo), runner_(runner),
-      token_limiter_(config.rate_per_second, config.rate_burst), failure_limiter_(1, 20)
+      token_limiter_(config.rate_per_second, config.rate_burst), failure_limiter_(1, config.auth_failure_burst)
 {
     add("GET", "/v1/openapi.json", "", get_openapi);
     add("GET", "/v1/organization", "read", get_organization);
@@ -228,7 +228,9 @@ HttpResponse ControlPlaneApi::run_change(ApiCall &call, const Route &route)
             if (earlier.rows() > 0) {
                 store_.exec("ROLLBACK");
                 if (earlier.value(0, 0) != request_hash)
-                    throw ApiError(422, "idempotency_key_reused",
+                    // 409, not the 422 the IETF draft suggests: a 422 always names a bad field
+                    // of this request, and this request may be valid on its own
+                    throw ApiError(409, "idempotency_key_reused",
                                    "this Idempotency-Key was used for a different request", "Idempotency-Key");
                 HttpResponse replay;
                 replay.status = std::stoi(earlier.value(0, 1));

@@ -195,7 +195,10 @@ HttpResponse post_database(ApiCall &call)
 
 HttpResponse list_databases(ApiCall &call)
 {
-    bool include_deleted = call.query.count("include_deleted") && call.query["include_deleted"] == "true";
+    std::string include = call.query.count("include_deleted") ? call.query["include_deleted"] : "false";
+    if (include != "true" && include != "false")
+        throw ApiError(400, "invalid_parameter", "include_deleted must be true or false", "include_deleted");
+    bool include_deleted = include == "true";
     auto databases = call.store.json_rows(
         std::string("SELECT ") + kDatabaseJson +
             " FROM control.databases d WHERE d.organization_id = $1 AND d.state <> 'purged' AND "

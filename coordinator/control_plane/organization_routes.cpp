@@ -51,13 +51,15 @@ HttpResponse post_organization(ApiCall &call)
     if (!limits.is_object())
         throw ApiError(422, "invalid_field", "limits must be an object (databases, worker_groups, storage_gb)",
                        "limits");
-    for (const auto &item : limits.items())
-        if ((item.key() != "databases" && item.key() != "worker_groups" && item.key() != "storage_gb") ||
-            !item.value().is_number_integer() || item.value().get<long long>() < 0 ||
-            item.value().get<long long>() > 100000)
+    for (auto &item : limits.items()) {
+        auto number = whole_number(item.value());
+        if ((item.key() != "databases" && item.key() != "worker_groups" && item.key() != "storage_gb") || !number ||
+            *number < 0 || *number > 100000)
             throw ApiError(422, "invalid_field",
                            "limits." + item.key() + " is not a known limit with a whole number from 0 to 100000",
                            "limits." + item.key());
+        item.value() = *number;  // stored as an integer
+    }
     std::string id = new_id("org");
     auto organization = call.store.json_row(
         std::string("INSERT INTO control.organizations AS g (id, name, limits) VALUES ($1, $2, $3::jsonb) RETURNING ") +

@@ -63,7 +63,8 @@ void run_on_every_primary(const ClusterLayout &layout, const std::string &sql, c
         throw ApiError(409, "role_change_failed", "the database refused the change: " + result.error_message());
     for (int row = 0; row < workers.rows(); row++) {
         PgConnection worker = PgConnection::connect(
-            node_conninfo(workers.value(row, 0), std::stoi(workers.value(row, 1))) + " application_name=shale_serve");
+            node_conninfo(workers.value(row, 0), std::stoi(workers.value(row, 1))) +
+            " connect_timeout=5 application_name=shale_serve");
         PgResult done = worker.ok() ? worker.exec(sql) : PgResult();
         if (!done.ok() && !undo_on_router.empty())
             router.exec(undo_on_router);

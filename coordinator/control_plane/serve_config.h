@@ -14,6 +14,7 @@ struct ServeConfig {
     std::string shale_binary;     // this executable, run as `shale up` / `shale down` for databases
     double rate_per_second = 50;  // requests per second per token (token bucket)
     double rate_burst = 100;
+    double auth_failure_burst = 20;      // failed authentications per client address before 429s (1/s refill)
     int grace_period_s = 7 * 24 * 3600;  // how long a deleted database can be undeleted
     int max_parallel_operations = 5;
     int database_port_first = 21000;     // databases take blocks of ports in [first, last)

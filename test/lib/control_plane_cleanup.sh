@@ -5,7 +5,11 @@
 control_plane_cleanup() {
   local pid
   pid=$(pgrep -f -- "serve --dir $CP_WORK/serve" || true)
-  [ -n "$pid" ] && kill -KILL $pid 2>/dev/null || true
+  if [ -n "$pid" ]; then
+    kill -TERM $pid 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 $pid 2>/dev/null || break; sleep 0.2; done
+    kill -KILL $pid 2>/dev/null || true
+  fi
   for cluster in "$CP_WORK"/serve/databases/*/; do
     [ -f "$cluster/cluster.json" ] && "$SHALE_BIN" down --dir "${cluster%/}" >/dev/null 2>&1 || true
   done
