@@ -6,7 +6,7 @@
 # exactly those pins is kept. Prints the venv's bin directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=${1:-build/python-test-venv}
+venv=$(realpath -m "${1:-build/python-test-venv}")
 requirements=test/requirements-schemathesis.txt
 stamp="$venv/.requirements"
 if [ -x "$venv/bin/schemathesis" ] && cmp -s "$requirements" "$stamp"; then

@@ -159,7 +159,8 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
         options.add_options()
             ("to", po::value<std::string>(), "restore point name, or UTC time \"YYYY-MM-DD HH:MM:SS\"")
             ("target", po::value<std::string>(), "directory of the new cluster (must not exist)")
-            ("replicas", po::value<int>(), "replicas per group in the new cluster (0..5; default: as the source)");
+            ("replicas", po::value<int>(), "replicas per group in the new cluster (0..5; default: as the source)")
+            ("port", po::value<int>(), "first port of the new nodes (default: above the source's)");
     } else if (command == "restore-point") {
         options.add_options()("name", po::value<std::string>()->default_value(""), "restore point name (default: generated)");
     } else if (command == "backups" || command == "verify") {
@@ -214,8 +215,11 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
         int replicas = values.count("replicas") ? values["replicas"].as<int>() : -1;
         if (values.count("replicas") && (replicas < 0 || replicas > 5))
             throw shale::CliError("--replicas takes 0 to 5", 2);
-        return shale::cluster_restore(
-            {dir, values["to"].as<std::string>(), absolute_dir(values["target"].as<std::string>()), replicas});
+        int first_port = values.count("port") ? values["port"].as<int>() : 0;
+        if (values.count("port"))
+            check_range("--port", first_port, 1, 65535);
+        return shale::cluster_restore({dir, values["to"].as<std::string>(),
+                                       absolute_dir(values["target"].as<std::string>()), replicas, first_port});
     }
     if (command == "switchover") {
         if (!values.count("group"))

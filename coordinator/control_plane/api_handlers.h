@@ -25,6 +25,9 @@ HttpResponse get_database(ApiCall &call);
 HttpResponse patch_database(ApiCall &call);
 HttpResponse delete_database(ApiCall &call);
 HttpResponse undelete_database(ApiCall &call);
+HttpResponse post_restore(ApiCall &call);          // a new database from another's backups
+HttpResponse post_database_backup(ApiCall &call);  // backup_routes.cpp
+HttpResponse post_restore_point(ApiCall &call);
 
 HttpResponse post_role(ApiCall &call);
 HttpResponse list_roles(ApiCall &call);
@@ -47,6 +50,11 @@ HttpResponse get_database_backups(ApiCall &call);
 // as JSON (kDatabaseJson), or throws 404: another organization's database is
 // not found, never forbidden.
 nlohmann::json find_database(ApiCall &call);
+
+// queue_operation inserts a pending operation of a database with its steps
+// (pending) and its arguments, and returns its JSON.
+nlohmann::json queue_operation(ApiCall &call, const std::string &database_id, const std::string &kind,
+                               const nlohmann::json &args = nlohmann::json::object());
 
 // The JSON shapes of resources, as SQL expressions over their table aliases.
 extern const char *const kDatabaseJson;   // alias d (control.databases)

@@ -11,7 +11,7 @@ extern const char *const kControlPlaneOpenApi;  // generated from docs/control-p
 
 const char *const kOperationJson =
     "jsonb_build_object('id', o.id, 'database_id', o.database_id, 'kind', o.kind, 'state', o.state, "
-    "'steps', o.steps, 'progress', o.progress, 'attempt', o.attempt, 'error', o.error, "
+    "'steps', o.steps, 'progress', o.progress, 'attempt', o.attempt, 'error', o.error, 'args', o.args, "
     "'created_at', control.iso(o.created_at), 'started_at', control.iso(o.started_at), "
     "'finished_at', control.iso(o.finished_at))";
 

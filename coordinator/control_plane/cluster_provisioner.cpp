@@ -27,22 +27,22 @@ int ports_needed(int worker_groups, int replicas)
     return (count + 9) / 10 * 10;
 }
 
-void run_shale_up(const std::string &shale_binary, const ClusterRequest &request,
-                  const std::function<void(pid_t)> &on_started,
-                  const std::function<void(const std::string &)> &on_progress)
+void run_shale(const std::string &shale_binary, const std::vector<std::string> &arguments, const std::string &log,
+               const std::function<void(pid_t)> &on_started,
+               const std::function<void(const std::string &)> &on_progress)
 {
-    std::string log = request.dir + ".setup.log";
-    std::vector<std::string> argv = {shale_binary, "up", "--dir", request.dir};
-    if (request.first_port > 0) {
-        argv.insert(argv.end(), {"--port", std::to_string(request.first_port), "--workers",
-                                 std::to_string(request.worker_groups), "--replicas", std::to_string(request.replicas)});
-        unlink(log.c_str());
+    std::vector<std::string> argv = {shale_binary};
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    std::streamoff read_up_to = 0;
+    {
+        std::ifstream existing(log, std::ios::ate);
+        if (existing)
+            read_up_to = existing.tellg();  // only this run's lines are progress
     }
     ProcessOptions options;
     options.output_file = log;
     pid_t pid = spawn_process(argv, options);
     on_started(pid);
-    std::streamoff read_up_to = 0;
     int status = 0;
     for (;;) {
         pid_t done = waitpid(pid, &status, WNOHANG);
@@ -63,7 +63,23 @@ void run_shale_up(const std::string &shale_binary, const ClusterRequest &request
     }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (code != 0)
-        throw std::runtime_error("shale up failed (exit " + std::to_string(code) + "): " + tail_file(log, 6));
+        throw std::runtime_error("shale " + arguments.front() + " failed (exit " + std::to_string(code) +
+                                 "): " + tail_file(log, 6));
+}
+
+void run_shale_up(const std::string &shale_binary, const ClusterRequest &request,
+                  const std::function<void(pid_t)> &on_started,
+                  const std::function<void(const std::string &)> &on_progress)
+{
+    std::string log = request.dir + ".setup.log";
+    std::vector<std::string> arguments = {"up", "--dir", request.dir};
+    if (request.first_port > 0) {
+        arguments.insert(arguments.end(), {"--port", std::to_string(request.first_port), "--workers",
+                                           std::to_string(request.worker_groups), "--replicas",
+                                           std::to_string(request.replicas)});
+        unlink(log.c_str());
+    }
+    run_shale(shale_binary, arguments, log, on_started, on_progress);
 }
 
 // stop_stray_postmasters stops (immediate mode) every server whose data

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/cluster_layout.h"
 #include "control_plane/templates.h"
@@ -32,6 +33,14 @@ int ports_needed(int worker_groups, int replicas);
 void run_shale_up(const std::string &shale_binary, const ClusterRequest &request,
                   const std::function<void(pid_t)> &on_started,
                   const std::function<void(const std::string &)> &on_progress);
+
+// run_shale runs `shale ARGUMENTS...` as a child with its output appended to
+// log, calling on_started with its pid and on_progress with each "shale: "
+// line; throws with the end of its output when it fails. (run_shale_up and the
+// backup, restore-point and restore operations use it.)
+void run_shale(const std::string &shale_binary, const std::vector<std::string> &arguments, const std::string &log,
+               const std::function<void(pid_t)> &on_started,
+               const std::function<void(const std::string &)> &on_progress);
 
 // stop_cluster stops whatever runs under dir: shaled and every node of
 // cluster.json (`shale down`), then any postmaster left by a creation that

@@ -75,6 +75,9 @@ ControlPlaneApi::ControlPlaneApi(const ServeConfig &config, const std::string &s
     add("GET", "/v1/databases/{id}/shards", "read", get_database_shards);
     add("GET", "/v1/databases/{id}/events", "read", get_database_events);
     add("GET", "/v1/databases/{id}/backups", "read", get_database_backups);
+    add("POST", "/v1/databases/{id}/backups", "write", post_database_backup);
+    add("POST", "/v1/databases/{id}/restore-points", "write", post_restore_point);
+    add("POST", "/v1/databases/{id}/restore", "write", post_restore);
 }
 
 void ControlPlaneApi::add(const std::string &method, const std::string &pattern, const std::string &scope,

@@ -117,18 +117,6 @@ void apply_auto_scaling(const nlohmann::json &database, bool on)
         throw ApiError(503, "database_unavailable", "could not change shale.auto_scaling: " + set.error_message());
 }
 
-// queue_operation inserts a pending operation with its steps and returns its JSON.
-nlohmann::json queue_operation(ApiCall &call, const std::string &database_id, const std::string &kind)
-{
-    nlohmann::json steps = nlohmann::json::array();
-    for (const auto &name : operation_step_names(kind))
-        steps.push_back({{"name", name}, {"state", "pending"}});
-    return *call.store.json_row(
-        std::string("INSERT INTO control.operations AS o (id, organization_id, database_id, kind, state, steps) "
-                    "VALUES ($1, $2, $3, $4, 'pending', $5::jsonb) RETURNING ") + kOperationJson,
-        {new_id("op"), call.caller.organization_id, database_id, kind, steps.dump()});
-}
-
 nlohmann::json public_database(nlohmann::json database)
 {
     database.erase("dir");
@@ -136,6 +124,18 @@ nlohmann::json public_database(nlohmann::json database)
 }
 
 }  // namespace
+
+nlohmann::json queue_operation(ApiCall &call, const std::string &database_id, const std::string &kind,
+                               const nlohmann::json &args)
+{
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto &name : operation_step_names(kind))
+        steps.push_back({{"name", name}, {"state", "pending"}});
+    return *call.store.json_row(
+        std::string("INSERT INTO control.operations AS o (id, organization_id, database_id, kind, state, steps, "
+                    "args) VALUES ($1, $2, $3, $4, 'pending', $5::jsonb, $6::jsonb) RETURNING ") + kOperationJson,
+        {new_id("op"), call.caller.organization_id, database_id, kind, steps.dump(), args.dump()});
+}
 
 nlohmann::json find_database(ApiCall &call)
 {
@@ -276,6 +276,43 @@ HttpResponse undelete_database(ApiCall &call)
     nlohmann::json operation = queue_operation(call, id, "undelete");
     call.audit("database.undelete", "database", id, {{"name", database["name"]}});
     return json_response(202, {{"database", *updated}, {"operation", operation}});
+}
+
+HttpResponse post_restore(ApiCall &call)
+{
+    call.reject_unknown_fields({"name", "to", "replicas"});
+    std::string name = *call.string_field("name", true);
+    check_database_name(name);
+    std::string to = *call.string_field("to", true);
+    if (to.empty() || to.size() > 60)
+        throw ApiError(422, "invalid_field", "to is a restore point name or a UTC time \"YYYY-MM-DD HH:MM:SS\"", "to");
+    for (char c : to)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && std::string("_-.: ").find(c) == std::string::npos)
+            throw ApiError(422, "invalid_field", "to is a restore point name or a UTC time \"YYYY-MM-DD HH:MM:SS\"",
+                           "to");
+    nlohmann::json source = find_database(call);
+    if (source["state"] != "ready")
+        throw ApiError(409, "database_not_ready", "the database is " + source["state"].get<std::string>() +
+                                                      "; it can be restored from when ready");
+    int replicas = call.integer_field("replicas", 0, 2).value_or(source["replicas"].get<int>());
+    Plan plan = plan_or_422(call, source["plan"].get<std::string>());
+    call.store.exec("SELECT pg_advisory_xact_lock(hashtext('databases:' || $1))", {call.caller.organization_id});
+    if (call.store.value("SELECT 1 FROM control.databases WHERE organization_id = $1 AND name = $2 AND "
+                         "state <> 'purged'",
+                         {call.caller.organization_id, name}))
+        throw ApiError(409, "name_taken", "a database called \"" + name + "\" exists already", "name");
+    check_database_count(call, plan, "");
+    std::string id = new_id("db");
+    auto database = call.store.json_row(
+        std::string("INSERT INTO control.databases AS d (id, organization_id, name, plan, template, worker_groups, "
+                    "replicas, settings, state, dir, parent_id) SELECT $1, organization_id, $2, plan, template, "
+                    "worker_groups, $3::int, settings, 'creating', $4, id FROM control.databases WHERE id = $5 "
+                    "RETURNING ") + kDatabaseJson,
+        {id, name, std::to_string(replicas), call.config.databases_dir() + "/" + id, source["id"].get<std::string>()});
+    nlohmann::json operation =
+        queue_operation(call, id, "restore", {{"to", to}, {"source_id", source["id"]}});
+    call.audit("database.restore", "database", id, {{"name", name}, {"source_id", source["id"]}, {"to", to}});
+    return json_response(202, {{"database", *database}, {"operation", operation}});
 }
 
 }  // namespace shale

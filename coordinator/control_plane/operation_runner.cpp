@@ -154,6 +154,12 @@ std::vector<std::string> operation_step_names(const std::string &kind)
         return {"remove_files"};
     if (kind == "start")
         return {"start_cluster", "check_connection"};
+    if (kind == "backup")
+        return {"run_backup"};
+    if (kind == "restore_point")
+        return {"make_restore_point"};
+    if (kind == "restore")
+        return {"allocate_ports", "restore_cluster", "check_connection"};
     return {};
 }
 
@@ -185,7 +191,7 @@ void OperationRunner::recover()
             for (int wait = 0; wait < 50 && process_is_alive(runner_pid); wait++)
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
-        if (kind == "create") {
+        if (kind == "create" || kind == "restore") {
             remove_cluster(config_.shale_binary, dir);
             store.exec("UPDATE control.databases SET port_base = NULL, port_count = NULL WHERE id = $1", {database_id});
         }
@@ -201,7 +207,7 @@ void OperationRunner::recover()
                        "error = 'interrupted by restarts of shale serve " + std::to_string(attempt) +
                            " times; its servers were removed' WHERE id = $1",
                        {id});
-            store.exec("UPDATE control.databases SET state = CASE WHEN $2 = 'create' THEN 'failed' WHEN $2 = "
+            store.exec("UPDATE control.databases SET state = CASE WHEN $2 IN ('create', 'restore') THEN 'failed' WHEN $2 = "
                        "'undelete' THEN 'deleted' ELSE state END, error = 'the operation was interrupted', "
                        "updated_at = now() WHERE id = $1",
                        {database_id, kind});
@@ -320,15 +326,20 @@ void OperationRunner::run_operation(const std::string &operation_id)
 {
     std::unique_ptr<StateStore> store;
     nlohmann::json database;
+    nlohmann::json args;
     std::string kind;
     try {
         store = std::make_unique<StateStore>(conninfo_);
         auto row = store->json_row(
-            "SELECT jsonb_build_object('kind', o.kind, 'steps', o.steps, 'database', to_jsonb(d)) FROM "
+            "SELECT jsonb_build_object('kind', o.kind, 'steps', o.steps, 'args', o.args, 'database', to_jsonb(d), "
+            "'source_dir', (SELECT s.dir FROM control.databases s WHERE s.id = o.args->>'source_id')) FROM "
             "control.operations o JOIN control.databases d ON d.id = o.database_id WHERE o.id = $1",
             {operation_id});
         kind = (*row)["kind"].get<std::string>();
         database = (*row)["database"];
+        args = (*row)["args"];
+        if ((*row)["source_dir"].is_string())
+            args["source_dir"] = (*row)["source_dir"];
         logger_.info("operation " + operation_id + ": " + kind + " of database " + database["id"].get<std::string>());
     } catch (const std::exception &error) {
         logger_.error("operation " + operation_id + ": cannot start: " + error.what());
@@ -400,6 +411,45 @@ void OperationRunner::run_operation(const std::string &operation_id)
             store->exec("UPDATE control.databases SET state = 'ready', deleted_at = NULL, purge_after = NULL, "
                         "updated_at = now() WHERE id = $1",
                         {database_id});
+        } else if (kind == "backup") {
+            steps.begin("run_backup");
+            run_shale(config_.shale_binary, {"backup", "--dir", dir, "--kind", args.value("kind", "full")},
+                      dir + ".setup.log", record_pid, follow_up);
+            steps.done("run_backup");
+        } else if (kind == "restore_point") {
+            steps.begin("make_restore_point");
+            run_shale(config_.shale_binary, {"restore-point", "--dir", dir, "--name", args.value("name", "")},
+                      dir + ".setup.log", record_pid, follow_up);
+            steps.done("make_restore_point");
+        } else if (kind == "restore") {
+            if (!args.contains("source_dir"))
+                throw std::runtime_error("the source database is gone");
+            steps.begin("allocate_ports");
+            int first_port;
+            {
+                std::lock_guard<std::mutex> lock(port_mutex_);
+                first_port = allocate_ports(*store, config_, database_id,
+                                            ports_needed(database["worker_groups"], database["replicas"]));
+            }
+            steps.done("allocate_ports");
+            steps.begin("restore_cluster");
+            remove_cluster(config_.shale_binary, dir);  // what an earlier attempt may have left
+            run_shale(config_.shale_binary,
+                      {"restore", "--dir", args["source_dir"].get<std::string>(), "--to", args.value("to", ""),
+                       "--target", dir, "--port", std::to_string(first_port), "--replicas",
+                       std::to_string(database["replicas"].get<int>())},
+                      dir + ".setup.log", record_pid, follow_up);
+            auto layout = ClusterLayout::load(dir);
+            if (!layout)
+                throw std::runtime_error("shale restore ended without a cluster.json in " + dir);
+            store->exec("UPDATE control.databases SET uri = $2, shaled_url = $3 WHERE id = $1",
+                        {database_id, layout->uri(), layout->http_address()});
+            steps.done("restore_cluster");
+            steps.begin("check_connection");
+            wait_until_connectable(*layout, kConnectTimeoutS);
+            steps.done("check_connection");
+            store->exec("UPDATE control.databases SET state = 'ready', error = NULL, updated_at = now() WHERE id = $1",
+                        {database_id});
         } else if (kind == "purge") {
             steps.begin("remove_files");
             remove_cluster(config_.shale_binary, dir);
@@ -418,12 +468,12 @@ void OperationRunner::run_operation(const std::string &operation_id)
         try {
             if (!steps.current().empty())
                 steps.failed(steps.current(), message);
-            if (kind == "create") {
+            if (kind == "create" || kind == "restore") {
                 remove_cluster(config_.shale_binary, dir);
                 store->exec("UPDATE control.databases SET state = 'failed', error = $2, port_base = NULL, "
                             "updated_at = now() WHERE id = $1",
                             {database_id, message});
-            } else if (kind == "start") {
+            } else if (kind == "start" || kind == "backup" || kind == "restore_point") {
                 // the database stays ready (its desired state); the error says what went wrong
                 store->exec("UPDATE control.databases SET error = $2, updated_at = now() WHERE id = $1",
                             {database_id, message});

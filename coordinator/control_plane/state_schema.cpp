@@ -117,6 +117,13 @@ ALTER TABLE control.operations DROP CONSTRAINT operations_kind_check;
 ALTER TABLE control.operations ADD CONSTRAINT operations_kind_check
   CHECK (kind IN ('create', 'delete', 'undelete', 'purge', 'start'));
 )SQL",
+    // 3: backups, restore points and restores through the API; operations carry their arguments
+    R"SQL(
+ALTER TABLE control.operations ADD COLUMN args jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE control.operations DROP CONSTRAINT operations_kind_check;
+ALTER TABLE control.operations ADD CONSTRAINT operations_kind_check
+  CHECK (kind IN ('create', 'delete', 'undelete', 'purge', 'start', 'backup', 'restore_point', 'restore'));
+)SQL",
 };
 
 void exec_or_throw(const PgConnection &connection, const std::string &sql, const std::string &what)

@@ -24,7 +24,10 @@ disown
 for _ in $(seq 1 120); do [ -s "$CP_WORK/token" ] && break; sleep 0.5; done
 token=$(cat "$CP_WORK/token")
 api="http://127.0.0.1:$CP_PORT"
-st=("$venv_bin/schemathesis" run docs/control-plane-openapi.json --url "$api" -H "Authorization: Bearer $token"
+# schemathesis keeps a cache in its working directory: run it in $CP_WORK
+openapi=$PWD/docs/control-plane-openapi.json
+cd "$CP_WORK"
+st=("$venv_bin/schemathesis" run "$openapi" --url "$api" -H "Authorization: Bearer $token"
     --seed "${ST_SEED:-20261202}" --max-examples "${ST_EXAMPLES:-40}" --no-color)
 status=0
 echo "=== schemathesis: every operation but createDatabase, undeleteDatabase, revokeToken"

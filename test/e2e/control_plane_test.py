@@ -209,6 +209,31 @@ def main():
     check(writer.call("PATCH", base, {"settings": {"auto_scaling": "no"}}).status == 422, "bad setting: 422")
     check(writer.call("PATCH", base, {"name": "renamed"}).status == 422, "name cannot change: 422")
 
+    step("backup, restore point, restore into a new database")
+    backup = writer.post(base + "/backups", {"kind": "full"})
+    check(backup.status == 202 and backup.json["operation"]["kind"] == "backup", f"backup: {backup}")
+    check(writer.wait_operation(backup.json["operation"]["id"], timeout=300)["state"] == "succeeded", "backup done")
+    point = writer.post(base + "/restore-points", {"name": "before-more-tenants"})
+    check(point.status == 202, f"restore point: {point}")
+    check(writer.wait_operation(point.json["operation"]["id"])["state"] == "succeeded", "restore point made")
+    points = [p["name"] for p in writer.get(base + "/backups").json["restore_points"]]
+    check("before-more-tenants" in points, f"the restore point is listed: {points}")
+    with psycopg2.connect(database["uri"]) as connection, connection.cursor() as cursor:
+        cursor.execute("INSERT INTO tenants (id, name, plan_code) SELECT g, 'later', 'free' FROM generate_series(2000, 2009) g")
+    check(writer.post(base + "/restore-points", {"name": "bad name!"}).status == 422, "bad restore point name: 422")
+    check(writer.post(base + "/restore", {"name": "copy"}).status == 422, "restore without to: 422")
+    check(writer.post(base + "/restore", {"name": "tenants", "to": "x"}).status == 409, "restore onto a taken name: 409")
+    restored = writer.post(base + "/restore", {"name": "tenants-copy", "to": "before-more-tenants"})
+    check(restored.status == 202 and restored.json["database"]["parent_id"] == database["id"], f"restore: {restored}")
+    restore_operation = writer.wait_operation(restored.json["operation"]["id"], timeout=300)
+    check(restore_operation["state"] == "succeeded", f"restore operation: {restore_operation}")
+    copy = writer.get(f"/v1/databases/{restored.json['database']['id']}").json["database"]
+    with psycopg2.connect(copy["uri"]) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM tenants")
+        check(cursor.fetchone()[0] == 21, "the restored database has the rows of the restore point, not the later ones")
+    deleted_copy = writer.call("DELETE", f"/v1/databases/{copy['id']}")
+    check(writer.wait_operation(deleted_copy.json["operation"]["id"])["state"] == "succeeded", "delete the copy")
+
     step("another organization sees nothing of this one")
     other = api.post("/v1/organizations", {"name": "other corp"})
     check(other.status == 201, f"create organization: {other}")
@@ -228,7 +253,8 @@ def main():
     entries = api.get("/v1/audit-log?limit=200").json["entries"]
     actions = {entry["action"] for entry in entries}
     for action in ["organization.create", "organization.update", "token.create", "token.revoke", "database.create",
-                   "database.update", "role.create", "role.reset_password", "role.delete"]:
+                   "database.update", "role.create", "role.reset_password", "role.delete", "database.backup",
+                   "database.restore_point", "database.restore"]:
         check(action in actions, f"audit log has {action}")
     created_entry = next(e for e in entries if e["action"] == "database.create")
     check(created_entry["remote_address"] == "127.0.0.1" and created_entry["token_id"] and created_entry["at"],
@@ -245,7 +271,8 @@ def main():
     check(after["state"] == "deleted" and after["purge_after"], f"soft deleted: {after}")
     check(not port_accepts(port), "the deleted database's router is stopped")
     check(writer.get("/v1/databases").json["databases"] == [], "deleted databases are not listed")
-    check(len(writer.get("/v1/databases?include_deleted=true").json["databases"]) == 1, "include_deleted lists it")
+    listed = writer.get("/v1/databases?include_deleted=true").json["databases"]
+    check(any(d["id"] == database["id"] and d["state"] == "deleted" for d in listed), "include_deleted lists it")
     check(writer.call("DELETE", base).status == 409, "delete twice: 409")
     check(writer.call("PATCH", base, {"plan": "growth"}).status == 409, "patch a deleted database: 409")
     back = writer.post(base + "/undelete")
@@ -253,7 +280,7 @@ def main():
     check(writer.wait_operation(back.json["operation"]["id"])["state"] == "succeeded", "undelete operation")
     with psycopg2.connect(database["uri"]) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM tenants")
-        check(cursor.fetchone()[0] == 21, "undeleted database kept its rows")
+        check(cursor.fetchone()[0] == 31, "undeleted database kept its rows")
     check(writer.post(base + "/undelete").status == 409, "undelete a ready database: 409")
     deleted = writer.call("DELETE", base)
     writer.wait_operation(deleted.json["operation"]["id"])
