@@ -3,8 +3,9 @@
 #   the daemon, the CLI and the unit tests (CMake, CMakeLists.txt → build/).
 #
 #   make up      install deps, build, install, start a local cluster, print its URI
+#   make serve   install deps, build, install, start shale serve and a first database (API, token, URI)
 #   make check   install deps, build, install, run every test suite
-.PHONY: all deps build build-extension build-native install up check format lint clean
+.PHONY: all deps build build-extension build-native install up serve check format lint clean
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 BUILD_DIR ?= build
@@ -28,10 +29,17 @@ install: build
 	$(MAKE) -C extension PG_CONFIG=$(PG_CONFIG) install
 	install -m 0755 $(BUILD_DIR)/coordinator/shale /usr/local/bin/shale
 	install -m 0755 $(BUILD_DIR)/coordinator/shaled /usr/local/bin/shaled
+	mkdir -p /usr/local/share/shale
+	rm -rf /usr/local/share/shale/templates
+	cp -r templates /usr/local/share/shale/templates
 
 up: deps
 	@$(MAKE) --no-print-directory install >/dev/null
 	@/usr/local/bin/shale up $(UP_ARGS)
+
+serve: deps
+	@$(MAKE) --no-print-directory install >/dev/null
+	@bash scripts/serve-up.sh
 
 check: deps
 	$(MAKE) --no-print-directory install

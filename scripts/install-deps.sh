@@ -13,6 +13,12 @@ packages=(
   libboost-dev libboost-program-options-dev nlohmann-json3-dev
   # tests
   googletest libgtest-dev python3-psycopg2
+  # control plane tests: answers checked against the OpenAPI file (test/e2e/control_plane.sh)
+  python3-jsonschema
+  # schemathesis from PyPI in a venv (scripts/install-python-test-deps.sh)
+  python3-venv python3-pip
+  # shale serve: API tokens hashed with SHA-256, random tokens and passwords (OpenSSL libcrypto)
+  libssl-dev
   # shaled's HTTP API tests (test/e2e/http_api.sh); Boost.Beast comes with libboost-dev
   curl
   # backups (docs/backups.md)

@@ -32,6 +32,7 @@ struct RestoreOptions {
     std::string to;      // restore point name or timestamp
     std::string target;  // new cluster directory
     int replicas = -1;   // replicas per group in the new cluster; -1: as many as the source has
+    int first_port = 0;  // the new nodes' first port (the next free ones from there); 0: above the source's
 };
 // cluster_restore builds a new running cluster in options.target at options.to.
 int cluster_restore(const RestoreOptions &options);

@@ -291,7 +291,8 @@ int cluster_restore(const RestoreOptions &options)
     std::vector<BackupSet> sets = list_backup_sets(source_paths, user);
     auto chosen = choose_backup_sets(source, target, sets, known_restore_points(source));
 
-    // the new cluster: the same groups, primaries first (replicas come once they run), fresh ports above the source's
+    // the new cluster: the same groups, primaries first (replicas come once they run), fresh ports above the
+    // source's (or from --port)
     int highest_source_port = 0;
     for (const auto &node : source.nodes)
         highest_source_port = std::max(highest_source_port, node.port);
@@ -299,7 +300,9 @@ int cluster_restore(const RestoreOptions &options)
     std::vector<int> source_groups = layout_groups(source);
     std::sort(source_groups.begin(), source_groups.end());  // the router (0) first
     const int groups = static_cast<int>(source_groups.size());
-    const std::vector<int> ports = allocate_ports(highest_source_port + 1, false, groups);
+    // --port (shale serve gives each database a block of ports): the new nodes start there instead
+    const int first_port = options.first_port > 0 ? options.first_port : highest_source_port + 1;
+    const std::vector<int> ports = allocate_ports(first_port, false, groups);
     ClusterLayout restored = ClusterLayout::plan(options.target, user.name, 0, 0, source.synchronous, {ports[0]});
     for (size_t i = 1; i < source_groups.size(); i++)
         restored.add_worker_group(source_groups[i], 0, {ports[i]});

@@ -3,14 +3,20 @@
 // (2 for bad usage, 1 for failures).
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
+#include "cli/api_client.h"
+#include "cli/api_commands.h"
 #include "cli/backup_commands.h"
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/scaling_commands.h"
 #include "cli/switchover.h"
+#include "common/process.h"
+#include "control_plane/serve_command.h"
+#include "control_plane/templates.h"
 
 namespace po = boost::program_options;
 
@@ -33,6 +39,13 @@ const char *kUsage =
     "  add-group  create, start and register the next worker group [--replicas N]\n"
     "  rebalance  move shards until worker groups are even [--wait]; prints the operation id\n"
     "  drain    move every shard off a worker group: --group N [--wait] [--remove]\n"
+    "\n"
+    "Control plane (docs/control-plane.md):\n"
+    "  serve    run the control plane: the /v1 API, its state in PostgreSQL [--dir DIR] [--port PORT]\n"
+    "  login    save the API address and a token: --api URL [--token TOKEN]\n"
+    "  db       create | list | show | connect | delete | undelete databases through the API\n"
+    "  role     create | reset | delete | list the roles of a database\n"
+    "  token    create | list | revoke API tokens\n"
     "\n"
     "Run `shale <command> --help` for the options of a command.\n"
     "\n"
@@ -60,8 +73,77 @@ void check_range(const char *flag, int value, int low, int high)
                               2);
 }
 
+// run_serve_command parses the flags of `shale serve` and runs it.
+int run_serve_command(const std::vector<std::string> &arguments)
+{
+    po::options_description options("Options for `shale serve`");
+    options.add_options()
+        ("help,h", "show this help")
+        ("dir", po::value<std::string>()->default_value("./.shale-serve"), "serve directory: state, databases, logs")
+        ("port", po::value<int>()->default_value(8420), "API port")
+        ("bind", po::value<std::string>()->default_value("127.0.0.1"), "API address (IPv4)")
+        ("state", po::value<std::string>(), "libpq URI of an existing state database (default: an embedded "
+                                            "instance under DIR/state)")
+        ("templates", po::value<std::string>(), "templates directory (default: the repository's templates/)")
+        ("rate-limit", po::value<double>()->default_value(50), "requests per second per token")
+        ("auth-failure-burst", po::value<double>()->default_value(20), "failed authentications from one address "
+                                                                       "before 429s (then 1 per second)")
+        ("grace-period", po::value<int>()->default_value(7 * 24 * 3600), "seconds a deleted database can be "
+                                                                           "undeleted")
+        ("max-parallel", po::value<int>()->default_value(5), "operations run at once")
+        ("token-file", po::value<std::string>(), "also write the first admin token to this file (mode 0600)")
+        ("log-file", po::value<std::string>(), "log here instead of stderr");
+    po::variables_map values;
+    try {
+        po::store(po::command_line_parser(arguments).options(options).run(), values);
+        po::notify(values);
+    } catch (const po::error &error) {
+        throw shale::CliError(std::string(error.what()) + "\nTry \"shale serve --help\".", 2);
+    }
+    if (values.count("help")) {
+        std::cout << "Usage: shale serve [options]\n\n" << options << "\n";
+        return 0;
+    }
+    shale::ServeOptions serve;
+    serve.config.dir = absolute_dir(values["dir"].as<std::string>());
+    serve.config.port = values["port"].as<int>();
+    check_range("--port", serve.config.port, 1, 65535);
+    serve.config.bind_address = values["bind"].as<std::string>();
+    if (values.count("state"))
+        serve.config.state_uri = values["state"].as<std::string>();
+    serve.config.templates_dir =
+        values.count("templates") ? absolute_dir(values["templates"].as<std::string>()) : shale::find_templates_dir();
+    serve.config.rate_per_second = values["rate-limit"].as<double>();
+    if (serve.config.rate_per_second < 0.1 || serve.config.rate_per_second > 100000)
+        throw shale::CliError("--rate-limit takes 0.1 to 100000 requests per second", 2);
+    serve.config.rate_burst = std::max(10.0, serve.config.rate_per_second * 2);
+    serve.config.auth_failure_burst = values["auth-failure-burst"].as<double>();
+    if (serve.config.auth_failure_burst < 1 || serve.config.auth_failure_burst > 1000000)
+        throw shale::CliError("--auth-failure-burst takes 1 to 1000000", 2);
+    serve.config.grace_period_s = values["grace-period"].as<int>();
+    check_range("--grace-period", serve.config.grace_period_s, 0, 365 * 24 * 3600);
+    serve.config.max_parallel_operations = values["max-parallel"].as<int>();
+    check_range("--max-parallel", serve.config.max_parallel_operations, 1, 64);
+    serve.config.shale_binary = shale::executable_dir() + "/shale";
+    if (values.count("token-file"))
+        serve.token_file = values["token-file"].as<std::string>();
+    if (values.count("log-file"))
+        serve.log_file = values["log-file"].as<std::string>();
+    return shale::run_serve(serve);
+}
+
 int run_command(const std::string &command, const std::vector<std::string> &arguments)
 {
+    if (command == "serve")
+        return run_serve_command(arguments);
+    if (command == "db")
+        return shale::db_command(arguments);
+    if (command == "role")
+        return shale::role_command(arguments);
+    if (command == "token")
+        return shale::token_command(arguments);
+    if (command == "login")
+        return shale::login_command(arguments);
     po::options_description options("Options for `shale " + command + "`");
     options.add_options()("help,h", "show this help")(
         "dir", po::value<std::string>()->default_value("./.shale"), "cluster directory");
@@ -77,7 +159,8 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
         options.add_options()
             ("to", po::value<std::string>(), "restore point name, or UTC time \"YYYY-MM-DD HH:MM:SS\"")
             ("target", po::value<std::string>(), "directory of the new cluster (must not exist)")
-            ("replicas", po::value<int>(), "replicas per group in the new cluster (0..5; default: as the source)");
+            ("replicas", po::value<int>(), "replicas per group in the new cluster (0..5; default: as the source)")
+            ("port", po::value<int>(), "first port of the new nodes (default: above the source's)");
     } else if (command == "restore-point") {
         options.add_options()("name", po::value<std::string>()->default_value(""), "restore point name (default: generated)");
     } else if (command == "backups" || command == "verify") {
@@ -132,8 +215,11 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
         int replicas = values.count("replicas") ? values["replicas"].as<int>() : -1;
         if (values.count("replicas") && (replicas < 0 || replicas > 5))
             throw shale::CliError("--replicas takes 0 to 5", 2);
-        return shale::cluster_restore(
-            {dir, values["to"].as<std::string>(), absolute_dir(values["target"].as<std::string>()), replicas});
+        int first_port = values.count("port") ? values["port"].as<int>() : 0;
+        if (values.count("port"))
+            check_range("--port", first_port, 1, 65535);
+        return shale::cluster_restore({dir, values["to"].as<std::string>(),
+                                       absolute_dir(values["target"].as<std::string>()), replicas, first_port});
     }
     if (command == "switchover") {
         if (!values.count("group"))

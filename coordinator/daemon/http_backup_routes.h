@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "daemon/http_server.h"
+#include "http/http_server.h"
 
 namespace shale {
 

@@ -12,19 +12,10 @@
 #include "daemon/cluster_reader.h"
 #include "daemon/daemon_config.h"
 #include "daemon/daemon_status.h"
-#include "daemon/http_server.h"
+#include "http/http_server.h"
+#include "http/http_target.h"
 
 namespace shale {
-
-// ParsedTarget is a request target split into its path and decoded query parameters.
-struct ParsedTarget {
-    std::string path;
-    std::map<std::string, std::string> query;
-};
-
-// parse_target splits "/a/b?x=1&y=%20" into path and parameters (percent and
-// '+' decoding; a later repeat of a parameter wins).
-ParsedTarget parse_target(const std::string &target);
 
 class ApiRoutes {
 public:

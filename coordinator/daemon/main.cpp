@@ -16,7 +16,7 @@
 #include "daemon/daemon_config.h"
 #include "daemon/daemon_status.h"
 #include "daemon/http_routes.h"
-#include "daemon/http_server.h"
+#include "http/http_server.h"
 #include "daemon/leader_lock.h"
 #include "daemon/node_monitor.h"
 #include "daemon/router_failover.h"

@@ -1,5 +1,6 @@
-// http_server.cpp — the Beast/Asio side of shaled's HTTP server: one io_context
-// driven by one thread, an acceptor on 127.0.0.1, and one session object per
+// http_server.cpp — the Beast/Asio side of the HTTP server of shaled and
+// `shale serve`: one io_context driven by one thread, an acceptor on a local
+// address, and one session object per
 // connection that reads a request, calls the handler and writes the answer,
 // keeping the connection open when the client asks for it.
 //
@@ -7,7 +8,11 @@
 // the router with their own libpq connection, so requests are served one after
 // the other anyway; asynchronous I/O still lets a slow or silent client wait
 // without holding up the others, and the time-outs below close it.
-#include "daemon/http_server.h"
+#include "http/http_server.h"
+
+#include <fcntl.h>
+
+#include <cctype>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -29,19 +34,37 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-// Limits: our requests are a GET line and a few headers. Anything much larger
-// is a mistake or an attack, and is refused before it costs memory.
+// Limits: our requests are a request line, a few headers and a small JSON
+// body. Anything much larger is a mistake or an attack, and is refused before
+// it costs memory (the body limit is HttpServerOptions::max_body_bytes).
 constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
-constexpr std::size_t kMaxBodyBytes = 8 * 1024;
-constexpr std::size_t kMaxBufferBytes = kMaxHeaderBytes + kMaxBodyBytes;
 constexpr auto kIoTimeout = std::chrono::seconds(10);
 constexpr int kMaxOpenConnections = 32;
 constexpr auto kListenRetry = std::chrono::seconds(2);
 
-// error_body is the JSON body of an error answer made by the server itself.
-std::string error_body(const std::string &message)
+// default_error_body is the JSON body of an error answer made by the server
+// itself, unless the options give another shape.
+std::string default_error_body(int, const std::string &message)
 {
     return nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// set_close_on_exec keeps a socket out of the programs our children run:
+// shaled and shale serve start pg_ctl and shale up, and a server that
+// inherited the listening socket would hold the API's port after we exit.
+void set_close_on_exec(int fd)
+{
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0)
+        fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+// lower_case returns text with ASCII letters in lower case (header names).
+std::string lower_case(std::string text)
+{
+    for (auto &c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
 }
 
 // HttpSession serves one TCP connection: read a request, answer, repeat while
@@ -49,9 +72,10 @@ std::string error_body(const std::string &message)
 // pending, so it disappears when the connection is closed.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
-    HttpSession(tcp::socket socket, const HttpHandler &handler, Logger &logger, std::atomic<int> &open_count)
-        : stream_(std::move(socket)), buffer_(kMaxBufferBytes), handler_(handler), logger_(logger),
-          open_count_(open_count)
+    HttpSession(tcp::socket socket, const HttpServerOptions &options, const HttpHandler &handler, Logger &logger,
+                std::atomic<int> &open_count)
+        : stream_(std::move(socket)), buffer_(kMaxHeaderBytes + options.max_body_bytes), options_(options),
+          handler_(handler), logger_(logger), open_count_(open_count)
     {
         open_count_++;
     }
@@ -66,7 +90,7 @@ private:
     {
         parser_.emplace();
         parser_->header_limit(kMaxHeaderBytes);
-        parser_->body_limit(kMaxBodyBytes);
+        parser_->body_limit(options_.max_body_bytes);
         stream_.expires_after(kIoTimeout);
         http::async_read(stream_, buffer_, *parser_,
                          [self = shared_from_this()](beast::error_code error, std::size_t) { self->on_read(error); });
@@ -91,13 +115,20 @@ private:
             logger_.debug("http: refused a malformed request: " + error.message());
             HttpResponse answer;
             answer.status = status;
-            answer.body = error_body("malformed request: " + error.message());
+            answer.body = options_.error_body(status, "malformed request: " + error.message());
             write_response(answer, false);
             return;
         }
         const auto &request = parser_->get();
         HttpRequest simple(std::string(request.method_string()), std::string(request.target()),
                            std::string(request[http::field::host]), std::string(request[http::field::origin]));
+        simple.body = request.body();
+        for (const auto &field : request)
+            simple.headers[lower_case(std::string(field.name_string()))] = std::string(field.value());
+        beast::error_code address_error;
+        auto remote = stream_.socket().remote_endpoint(address_error);
+        if (!address_error)
+            simple.remote_address = remote.address().to_string();
         HttpResponse answer;
         try {
             answer = handler_(simple);
@@ -105,7 +136,7 @@ private:
             logger_.error(std::string("http: ") + simple.method + " " + simple.target + " failed: " + failure.what());
             answer.status = 500;
             answer.content_type = "application/json";
-            answer.body = error_body(std::string("internal error: ") + failure.what());
+            answer.body = options_.error_body(500, std::string("internal error: ") + failure.what());
         }
         logger_.debug("http: " + simple.method + " " + simple.target + " -> " + std::to_string(answer.status));
         write_response(answer, request.keep_alive());
@@ -117,11 +148,13 @@ private:
         response_ = {};
         response_.version(11);
         response_.result(static_cast<unsigned>(answer.status));
-        response_.set(http::field::server, "shaled");
+        response_.set(http::field::server, options_.server_name);
         response_.set(http::field::content_type, answer.content_type);
         response_.set(http::field::cache_control, "no-store");
         if (!answer.allow.empty())
             response_.set(http::field::allow, answer.allow);
+        for (const auto &header : answer.headers)
+            response_.set(header.first, header.second);
         response_.body() = answer.body;
         response_.keep_alive(keep_alive);
         response_.prepare_payload();
@@ -147,6 +180,7 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::response<http::string_body> response_;
+    const HttpServerOptions &options_;
     const HttpHandler &handler_;
     Logger &logger_;
     std::atomic<int> &open_count_;
@@ -155,18 +189,30 @@ private:
 }  // namespace
 
 struct HttpServer::Impl {
-    Impl(int port, HttpHandler handler, Logger &logger)
-        : port(port), handler(std::move(handler)), logger(logger), acceptor(io), retry_timer(io), accept_backoff(io)
+    Impl(HttpServerOptions options_given, HttpHandler handler, Logger &logger)
+        : options(std::move(options_given)), port(options.port), handler(std::move(handler)), logger(logger),
+          acceptor(io), retry_timer(io), accept_backoff(io)
     {
+        if (!options.error_body)
+            options.error_body = default_error_body;
     }
 
-    // try_listen opens, binds and listens on 127.0.0.1:port; on failure it
+    std::string address() const { return options.bind_address + ":" + std::to_string(port); }
+
+    // try_listen opens, binds and listens on bind_address:port; on failure it
     // leaves the acceptor closed and describes the error in *error.
     bool try_listen(std::string *error)
     {
         beast::error_code code;
-        tcp::endpoint endpoint(net::ip::make_address_v4("127.0.0.1"), static_cast<unsigned short>(port));
+        auto bind_address = net::ip::make_address_v4(options.bind_address, code);
+        if (code) {
+            *error = "bad bind address " + options.bind_address;
+            return false;
+        }
+        tcp::endpoint endpoint(bind_address, static_cast<unsigned short>(port));
         acceptor.open(endpoint.protocol(), code);
+        if (!code)
+            set_close_on_exec(acceptor.native_handle());
         if (!code)
             acceptor.set_option(net::socket_base::reuse_address(true), code);
         if (!code)
@@ -189,12 +235,12 @@ struct HttpServer::Impl {
     {
         std::string error;
         if (try_listen(&error)) {
-            logger.info("HTTP API listening on http://127.0.0.1:" + std::to_string(port));
+            logger.info("HTTP API listening on http://" + address());
             accept_next();
             return;
         }
         if (error != last_listen_error)
-            logger.warn("HTTP API: cannot listen on 127.0.0.1:" + std::to_string(port) + ": " + error +
+            logger.warn("HTTP API: cannot listen on " + address() + ": " + error +
                         "; retrying every " + std::to_string(kListenRetry.count()) + " s");
         last_listen_error = error;
         retry_timer.expires_after(kListenRetry);
@@ -213,13 +259,14 @@ struct HttpServer::Impl {
             if (error == net::error::operation_aborted || !acceptor.is_open())
                 return;
             if (!error) {
+                set_close_on_exec(socket.native_handle());
                 if (open_count.load() >= kMaxOpenConnections) {
                     // debug, not warn: a flood of connections must not flood the log too
                     logger.debug("http: too many open connections; closing a new one");
                     beast::error_code ignored;
                     socket.close(ignored);
                 } else {
-                    std::make_shared<HttpSession>(std::move(socket), handler, logger, open_count)->run();
+                    std::make_shared<HttpSession>(std::move(socket), options, handler, logger, open_count)->run();
                 }
                 accept_next();
                 return;
@@ -236,6 +283,7 @@ struct HttpServer::Impl {
 
     // Order matters for destruction: the io_context destroys the sessions still
     // queued in it, and they use handler and open_count, declared before it.
+    HttpServerOptions options;
     int port;
     HttpHandler handler;
     Logger &logger;
@@ -249,7 +297,12 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(int port, HttpHandler handler, Logger &logger)
-    : impl_(std::make_unique<Impl>(port, std::move(handler), logger))
+    : HttpServer(HttpServerOptions{port, "127.0.0.1", "shaled", 8 * 1024, true, nullptr}, std::move(handler), logger)
+{
+}
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, Logger &logger)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), logger))
 {
 }
 
@@ -261,7 +314,15 @@ HttpServer::~HttpServer()
 void HttpServer::start()
 {
     Impl *impl = impl_.get();
-    net::post(impl->io, [impl]() { impl->listen_or_retry(); });
+    if (impl->options.retry_listen) {
+        net::post(impl->io, [impl]() { impl->listen_or_retry(); });
+    } else {
+        std::string error;
+        if (!impl->try_listen(&error))
+            throw std::runtime_error("cannot listen on " + impl->address() + ": " + error);
+        impl->logger.info("HTTP API listening on http://" + impl->address());
+        net::post(impl->io, [impl]() { impl->accept_next(); });
+    }
     thread_ = std::thread([impl]() {
         // run returns only when stopped; a throwing handler is caught inside the
         // session, so an exception here is a bug worth logging, not a crash

@@ -1,12 +1,16 @@
-// http_server.h — shaled's small HTTP/1.1 server (Boost.Beast over Asio). It
-// listens on 127.0.0.1 only, runs on its own thread, and hands each complete
+// http_server.h — the small HTTP/1.1 server of shaled and `shale serve`
+// (Boost.Beast over Asio). It listens on one local address (127.0.0.1 by
+// default), runs on its own thread, and hands each complete
 // request to a handler that knows nothing about Beast (see http_routes.h). The
 // server enforces limits so that a bad client cannot hurt the daemon: header
 // and body sizes, a read/write time-out, and a cap on open connections.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <utility>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -25,6 +29,16 @@ struct HttpRequest {
     std::string target;  // path and query, e.g. "/v1/events?since=3"
     std::string host;    // Host header ("" when absent)
     std::string origin;  // Origin header, sent by browsers ("" when absent)
+    std::string body;    // request body ("" when none)
+    std::map<std::string, std::string> headers;  // every header, names in lower case
+    std::string remote_address;                  // the client's IP address
+
+    // header returns the value of a header (name in lower case), "" when absent.
+    std::string header(const std::string &name) const
+    {
+        auto found = headers.find(name);
+        return found == headers.end() ? "" : found->second;
+    }
 };
 
 // HttpResponse is what a route answers; the server adds Content-Length, Server
@@ -34,21 +48,38 @@ struct HttpResponse {
     std::string content_type = "application/json";
     std::string body;
     std::string allow;  // value of an Allow header (for 405), empty for none
+    std::vector<std::pair<std::string, std::string>> headers;  // more headers (Retry-After, Location, ...)
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest &)>;
 
+// HttpServerOptions says where the server listens and how it answers what it
+// refuses itself (malformed requests, handler failures).
+struct HttpServerOptions {
+    int port = 0;
+    std::string bind_address = "127.0.0.1";  // an IPv4 address
+    std::string server_name = "shaled";      // the Server header
+    std::size_t max_body_bytes = 8 * 1024;
+    // retry_listen: when the port is taken, retry every 2 s (shaled) instead
+    // of failing start() (shale serve)
+    bool retry_listen = true;
+    // error_body makes the JSON body of an error the server answers itself
+    // from an HTTP status and a message; default {"error": message}
+    std::function<std::string(int status, const std::string &message)> error_body;
+};
+
 class HttpServer {
 public:
     HttpServer(int port, HttpHandler handler, Logger &logger);
+    HttpServer(HttpServerOptions options, HttpHandler handler, Logger &logger);
     ~HttpServer();
     HttpServer(const HttpServer &) = delete;
     HttpServer &operator=(const HttpServer &) = delete;
 
-    // start starts the server thread, which listens on 127.0.0.1:port. When
+    // start starts the server thread, which listens on bind_address:port. When
     // the port is taken (say by the active shaled, for a standby started with
     // the same config) it logs a warning and retries every 2 s, so the daemon's
-    // real work never depends on the API.
+    // real work never depends on the API; without retry_listen it throws.
     void start();
     // stop closes the listening socket and every connection, and joins the
     // thread. Safe to call twice.

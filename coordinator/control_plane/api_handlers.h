@@ -1,0 +1,64 @@
+// api_handlers.h — the handlers of the /v1 API of `shale serve`, one file per
+// resource: organization_routes.cpp, token_routes.cpp, database_routes.cpp,
+// role_routes.cpp, catalog_routes.cpp (plans, templates, operations, OpenAPI),
+// database_proxy_routes.cpp (nodes, shards, events, backups of a database).
+#pragma once
+
+#include <optional>
+
+#include "control_plane/api_call.h"
+
+namespace shale {
+
+HttpResponse get_organization(ApiCall &call);
+HttpResponse patch_organization(ApiCall &call);
+HttpResponse post_organization(ApiCall &call);
+HttpResponse get_audit_log(ApiCall &call);
+
+HttpResponse post_token(ApiCall &call);
+HttpResponse list_tokens(ApiCall &call);
+HttpResponse delete_token(ApiCall &call);
+
+HttpResponse post_database(ApiCall &call);
+HttpResponse list_databases(ApiCall &call);
+HttpResponse get_database(ApiCall &call);
+HttpResponse patch_database(ApiCall &call);
+HttpResponse delete_database(ApiCall &call);
+HttpResponse undelete_database(ApiCall &call);
+HttpResponse post_restore(ApiCall &call);          // a new database from another's backups
+HttpResponse post_database_backup(ApiCall &call);  // backup_routes.cpp
+HttpResponse post_restore_point(ApiCall &call);
+
+HttpResponse post_role(ApiCall &call);
+HttpResponse list_roles(ApiCall &call);
+HttpResponse reset_role_password(ApiCall &call);
+HttpResponse delete_role(ApiCall &call);
+
+HttpResponse list_plans(ApiCall &call);
+HttpResponse list_templates_route(ApiCall &call);
+HttpResponse get_template(ApiCall &call);
+HttpResponse list_operations(ApiCall &call);
+HttpResponse get_operation(ApiCall &call);
+HttpResponse get_openapi(ApiCall &call);
+
+HttpResponse get_database_nodes(ApiCall &call);
+HttpResponse get_database_shards(ApiCall &call);
+HttpResponse get_database_events(ApiCall &call);
+HttpResponse get_database_backups(ApiCall &call);
+
+// find_database returns the caller's organization's database params["id"]
+// as JSON (kDatabaseJson), or throws 404: another organization's database is
+// not found, never forbidden.
+nlohmann::json find_database(ApiCall &call);
+
+// queue_operation inserts a pending operation of a database with its steps
+// (pending) and its arguments, and returns its JSON.
+nlohmann::json queue_operation(ApiCall &call, const std::string &database_id, const std::string &kind,
+                               const nlohmann::json &args = nlohmann::json::object());
+
+// The JSON shapes of resources, as SQL expressions over their table aliases.
+extern const char *const kDatabaseJson;   // alias d (control.databases)
+extern const char *const kOperationJson;  // alias o (control.operations)
+extern const char *const kTokenJson;      // alias t (control.tokens)
+
+}  // namespace shale

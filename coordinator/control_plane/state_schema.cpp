@@ -1,0 +1,164 @@
+// state_schema.cpp — the migrations of the state database. A released
+// migration is never edited: a change is a new entry at the end of the list.
+//
+// Resource rows keep desired state and operations (DESIGN.md, "The platform
+// around the clusters"); each database's own truth (nodes, shards, events,
+// backups) stays in its cluster and is read from there.
+#include "control_plane/state_schema.h"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace shale {
+
+namespace {
+
+// kMigrations[i] takes the schema from version i to version i + 1.
+const std::vector<std::string> kMigrations = {
+    // 1: organizations, tokens, databases, roles, operations, audit log, idempotency keys
+    R"SQL(
+CREATE SCHEMA control;
+CREATE FUNCTION control.iso(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE
+  AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+
+CREATE TABLE control.organizations (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  operator boolean NOT NULL DEFAULT false,   -- the installation's own organization
+  limits jsonb NOT NULL DEFAULT '{}',        -- custom limits of the enterprise plan
+  created_at timestamptz NOT NULL DEFAULT now());
+
+CREATE TABLE control.tokens (
+  id text PRIMARY KEY,
+  organization_id text NOT NULL REFERENCES control.organizations,
+  name text NOT NULL,
+  scope text NOT NULL CHECK (scope IN ('admin', 'write', 'read')),
+  token_hash text NOT NULL UNIQUE,            -- SHA-256 of the token; the token itself is never stored
+  prefix text NOT NULL,                       -- first characters, to recognise a token in lists
+  created_by text,                            -- token id, NULL for the first token
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz,
+  revoked_at timestamptz,
+  last_used_at timestamptz);
+
+CREATE TABLE control.databases (
+  id text PRIMARY KEY,
+  organization_id text NOT NULL REFERENCES control.organizations,
+  name text NOT NULL,
+  plan text NOT NULL,
+  template text NOT NULL,
+  worker_groups int NOT NULL,
+  replicas int NOT NULL,
+  settings jsonb NOT NULL DEFAULT '{}',
+  state text NOT NULL CHECK (state IN ('creating', 'ready', 'failed', 'deleting', 'deleted', 'undeleting', 'purged')),
+  parent_id text REFERENCES control.databases,   -- for branches (later)
+  dir text NOT NULL,
+  port_base int,
+  port_count int,
+  uri text,
+  shaled_url text,
+  error text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  deleted_at timestamptz,
+  purge_after timestamptz);
+CREATE UNIQUE INDEX databases_name ON control.databases (organization_id, name) WHERE state <> 'purged';
+CREATE UNIQUE INDEX databases_ports ON control.databases (port_base) WHERE state <> 'purged';
+
+CREATE TABLE control.roles (
+  id text PRIMARY KEY,
+  database_id text NOT NULL REFERENCES control.databases,
+  name text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  password_changed_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (database_id, name));
+
+CREATE TABLE control.operations (
+  id text PRIMARY KEY,
+  organization_id text NOT NULL REFERENCES control.organizations,
+  database_id text REFERENCES control.databases,
+  kind text NOT NULL CHECK (kind IN ('create', 'delete', 'undelete', 'purge')),
+  state text NOT NULL CHECK (state IN ('pending', 'running', 'succeeded', 'failed')),
+  steps jsonb NOT NULL DEFAULT '[]',
+  progress int NOT NULL DEFAULT 0,
+  attempt int NOT NULL DEFAULT 0,
+  runner_pid int,            -- the child process working on it (shale up), for clean-up after a crash
+  error text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  started_at timestamptz,
+  finished_at timestamptz);
+CREATE INDEX operations_open ON control.operations (state) WHERE state IN ('pending', 'running');
+
+CREATE TABLE control.audit_log (
+  id bigserial PRIMARY KEY,
+  organization_id text NOT NULL REFERENCES control.organizations,
+  token_id text,
+  action text NOT NULL,
+  target_type text NOT NULL,
+  target_id text,
+  remote_address text,
+  details jsonb NOT NULL DEFAULT '{}',
+  at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX audit_log_organization ON control.audit_log (organization_id, id);
+
+CREATE TABLE control.idempotency_keys (
+  organization_id text NOT NULL REFERENCES control.organizations,
+  key text NOT NULL,
+  request_hash text NOT NULL,
+  status int NOT NULL,
+  body text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (organization_id, key));
+)SQL",
+    // 2: 'start' operations: shale serve starts the stopped clusters of ready databases at its start
+    R"SQL(
+ALTER TABLE control.operations DROP CONSTRAINT operations_kind_check;
+ALTER TABLE control.operations ADD CONSTRAINT operations_kind_check
+  CHECK (kind IN ('create', 'delete', 'undelete', 'purge', 'start'));
+)SQL",
+    // 3: backups, restore points and restores through the API; operations carry their arguments
+    R"SQL(
+ALTER TABLE control.operations ADD COLUMN args jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE control.operations DROP CONSTRAINT operations_kind_check;
+ALTER TABLE control.operations ADD CONSTRAINT operations_kind_check
+  CHECK (kind IN ('create', 'delete', 'undelete', 'purge', 'start', 'backup', 'restore_point', 'restore'));
+)SQL",
+};
+
+void exec_or_throw(const PgConnection &connection, const std::string &sql, const std::string &what)
+{
+    PgResult result = connection.exec(sql);
+    if (!result.ok())
+        throw std::runtime_error(what + ": " + result.error_message());
+}
+
+}  // namespace
+
+int migrate_state_schema(const PgConnection &connection)
+{
+    exec_or_throw(connection, "SELECT pg_advisory_lock(7415368100)", "cannot lock the state schema");
+    exec_or_throw(connection,
+                  "CREATE TABLE IF NOT EXISTS public.shale_serve_schema_version (version int NOT NULL);"
+                  "INSERT INTO public.shale_serve_schema_version SELECT 0 "
+                  "WHERE NOT EXISTS (SELECT FROM public.shale_serve_schema_version)",
+                  "cannot create the schema version table");
+    auto current = connection.query_value("SELECT version FROM public.shale_serve_schema_version");
+    if (!current)
+        throw std::runtime_error("cannot read the state schema version");
+    int version = std::stoi(*current);
+    if (version > static_cast<int>(kMigrations.size()))
+        throw std::runtime_error("the state database has schema version " + std::to_string(version) +
+                                 ", newer than this shale (" + std::to_string(kMigrations.size()) +
+                                 "); run a newer shale serve");
+    for (; version < static_cast<int>(kMigrations.size()); version++)
+        exec_or_throw(connection,
+                      "BEGIN;" + kMigrations[static_cast<size_t>(version)] +
+                          ";UPDATE public.shale_serve_schema_version SET version = " + std::to_string(version + 1) +
+                          ";COMMIT",
+                      "migration " + std::to_string(version + 1) + " failed");
+    exec_or_throw(connection, "SELECT pg_advisory_unlock(7415368100)", "cannot unlock the state schema");
+    return version;
+}
+
+}  // namespace shale

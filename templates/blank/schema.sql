@@ -1,0 +1,1 @@
+-- blank: no tables
