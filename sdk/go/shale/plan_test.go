@@ -1,5 +1,5 @@
 // plan_test.go — unit tests of the EXPLAIN reader (plan.go) on plans captured
-// from a real cluster (testdata/*.json).
+// from a real cluster (sdk/testdata/explain/*.json).
 package shale
 
 import (
@@ -10,7 +10,7 @@ import (
 
 func scansOf(t *testing.T, file string) []remoteScan {
 	t.Helper()
-	data, err := os.ReadFile("testdata/" + file)
+	data, err := os.ReadFile("../../testdata/explain/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}
