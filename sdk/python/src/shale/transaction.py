@@ -126,10 +126,5 @@ def _run_attempt(pool: ConnectionPool, fn: Callable[[Transaction], Any], isolati
 
 
 def _command(connection: psycopg.Connection, sql: str) -> Optional[str]:
-    """Sends a transaction command with the simple query protocol (a ClientCursor
-    without parameters) and returns its status. Sent with the extended protocol,
-    BEGIN ISOLATION LEVEL fails on Shale nodes with "SET TRANSACTION ISOLATION
-    LEVEL must be called before any query" (25001; plain PostgreSQL 15 accepts it)."""
-    with psycopg.ClientCursor(connection) as cursor:
-        cursor.execute(sql)
-        return cursor.statusmessage
+    """Sends a transaction command (never as a prepared statement) and returns its status."""
+    return connection.execute(sql, prepare=False).statusmessage
