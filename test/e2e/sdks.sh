@@ -23,11 +23,12 @@ mkdir -p "$work/logs" "$work/bin"
 # step NAME COMMAND...: runs COMMAND (output in $work/logs), one check; prints the
 # last line of its output (a test runner's summary) on success, its tail on failure.
 step() {
-  local name=$1 log="$work/logs/$(echo "$1" | tr -c 'a-z0-9' _).log"
+  local name=$1 log="$work/logs/$(echo "$1" | tr -c 'a-z0-9' _).log" summary
   shift
   if "$@" >"$log" 2>&1; then
     check "$name" ok ok
-    echo "#   $(grep -v '^\s*$' "$log" | tail -n 1)"
+    summary=$(grep -E '^(ok|FAIL)\s|^# (pass|fail) |passed|failed|\.whl$' "$log" | tail -n 2 | tr '\n' ' ')
+    [ -n "$summary" ] && echo "#   $summary"
   else
     check "$name" ok failed
     tail -n 30 "$log" | sed 's/^/#   /'

@@ -8,7 +8,8 @@
 # the loops and checks, per SDK: the loop saw no error, every transfer it was told
 # succeeded is recorded exactly once, no other transfer is, every account's
 # balance is its start plus what the recorded transfers moved, and the total is
-# unchanged. It prints the longest pause of one transfer and the retry counts.
+# unchanged; and every loop goes on after each failover. It prints the longest
+# pause of one transfer and the retry counts.
 # A COMMAND is called as: COMMAND URI LABEL ACCOUNTS_A ACCOUNTS_B STOP_FILE RESULTS_FILE.
 
 TRANSFER_START_BALANCE=1000
@@ -87,15 +88,27 @@ transfers_under_failover() {
     wait_for_file_lines "$work/transfers-$label" 20 30 || echo "# $label: the loop does not run: $(head -c 500 "$work/transfers-$label.err")"
   done
   kill_primary_and_wait 1 "worker group 1"
-  sleep 3 # transfers after the promotion (a bounded pause: the loops keep running)
+  check_loops_go_on "worker group 1" "${labels[@]}"
   wait_cluster_healthy 90 || echo "# the cluster was not whole again within 90 s"
   kill_primary_and_wait 0 "router"
-  sleep 3
+  check_loops_go_on "router" "${labels[@]}"
   touch "$work/stop-transfers"
   for pid in "${pids[@]}"; do wait "$pid" || true; done
   for label in "${labels[@]}"; do
     eval "a=\$accounts_$label"
     check_transfer_results "$label" "$a" "$work/transfers-$label"
+  done
+}
+
+# check_loops_go_on WHAT LABEL...: after a promotion, every loop completes 20 more
+# transfers within 20 s (each line is one transfer).
+check_loops_go_on() {
+  local what=$1 label before
+  shift
+  for label in "$@"; do
+    before=$(cat "$work/transfers-$label" | wc -l)
+    check "$label: transfers go on after the $what failover" "yes" \
+      "$(wait_for_file_lines "$work/transfers-$label" $((before + 20)) 20 && echo yes || echo no)"
   done
 }
 

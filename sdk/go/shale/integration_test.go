@@ -7,6 +7,8 @@ package shale
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -276,5 +278,44 @@ func TestOpenFailsClearlyOnBadURI(t *testing.T) {
 	_, err := Open(context.Background(), "postgres://postgres@127.0.0.1:1/postgres?connect_timeout=2")
 	if KindOf(err) != KindConnection {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// routerPorts returns the ports of the router group's primary and replica.
+func routerPorts(t *testing.T, db *DB) (primary, replica int) {
+	t.Helper()
+	err := db.QueryRow(context.Background(), `SELECT max(port) FILTER (WHERE role = 'primary'), max(port) FILTER (WHERE role = 'replica')
+		FROM shale.nodes WHERE group_id = 0`).Scan(&primary, &replica)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return primary, replica
+}
+
+// deadPort returns a port on 127.0.0.1 where nothing listens (bound, then closed).
+func deadPort(t *testing.T) int {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := listener.Addr().(*net.TCPAddr).Port
+	listener.Close()
+	return port
+}
+
+func TestMultiHostFindsTheReadWriteRouter(t *testing.T) {
+	db := openTestDB(t)
+	primary, replica := routerPorts(t, db)
+	config := db.Pool().Config().ConnConfig
+	uri := fmt.Sprintf("postgres://%s@127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d/%s?target_session_attrs=read-write&connect_timeout=2",
+		config.User, deadPort(t), replica, primary, config.Database)
+	other, err := Open(context.Background(), uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var port int
+	if err := other.QueryRow(context.Background(), "SELECT inet_server_port()").Scan(&port); err != nil || port != primary {
+		t.Fatalf("connected to port %d (%v), want the primary %d", port, err, primary)
 	}
 }

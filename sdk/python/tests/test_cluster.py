@@ -1,9 +1,11 @@
 """Tests against a real Shale cluster (see conftest.py). Tables are prefixed py_
 so that the SDKs can share one cluster."""
+import socket
 import threading
 import time
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 import shale
 from shale import CommitUnknownError, RetriesExhaustedError, RetryPolicy, ShaleError, TenantScopeError
@@ -167,3 +169,17 @@ def test_connect_fails_clearly(uri):
         shale.connect("postgres://postgres@127.0.0.1:1/postgres?connect_timeout=2")
     assert failed.value.kind == "connection" and "127.0.0.1" in failed.value.message
     assert time.monotonic() - started < 5
+
+
+def test_multi_host_finds_the_read_write_router(db):
+    ports = {row["role"]: row["port"] for row in db.query("SELECT role, port FROM shale.nodes WHERE group_id = 0")}
+    with socket.socket() as probe:  # a port where nothing listens: bound, then closed
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    info = db.pool.conninfo
+    user = conninfo_to_dict(info).get("user", "postgres")
+    dbname = conninfo_to_dict(info).get("dbname", "postgres")
+    uri = (f"postgres://{user}@127.0.0.1:{dead},127.0.0.1:{ports['replica']},127.0.0.1:{ports['primary']}/{dbname}"
+           "?target_session_attrs=read-write&connect_timeout=2")
+    with shale.connect(uri) as other:
+        assert other.query("SELECT inet_server_port() AS port") == [{"port": ports["primary"]}]
