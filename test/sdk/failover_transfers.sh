@@ -87,9 +87,11 @@ transfers_under_failover() {
   for label in "${labels[@]}"; do
     wait_for_file_lines "$work/transfers-$label" 20 30 || echo "# $label: the loop does not run: $(head -c 500 "$work/transfers-$label.err")"
   done
+  mark_loops worker "${labels[@]}"
   kill_primary_and_wait 1 "worker group 1"
   check_loops_go_on "worker group 1" "${labels[@]}"
   wait_cluster_healthy 90 || echo "# the cluster was not whole again within 90 s"
+  mark_loops router "${labels[@]}"
   kill_primary_and_wait 0 "router"
   check_loops_go_on "router" "${labels[@]}"
   touch "$work/stop-transfers"
@@ -97,7 +99,19 @@ transfers_under_failover() {
   for label in "${labels[@]}"; do
     eval "a=\$accounts_$label"
     check_transfer_results "$label" "$a" "$work/transfers-$label"
+    eval "worker_mark=\$mark_worker_$label router_mark=\$mark_router_$label"
+    awk -v label="$label" -v w="$worker_mark" -v r="$router_mark" '$1 == "ok" {
+        if (NR > w && NR <= r && $6 > worker) worker = $6; if (NR > r && $6 > router) router = $6 }
+      END { printf "# %s: longest pause from the worker kill on: %d ms; from the router kill on: %d ms\n", label, worker, router }' \
+      "$work/transfers-$label"
   done
+}
+
+# mark_loops NAME LABEL...: remembers how many transfers each loop had done (mark_NAME_LABEL).
+mark_loops() {
+  local name=$1 label
+  shift
+  for label in "$@"; do eval "mark_${name}_$label=$(cat "$work/transfers-$label" | wc -l)"; done
 }
 
 # check_loops_go_on WHAT LABEL...: after a promotion, every loop completes 20 more

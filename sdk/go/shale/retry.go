@@ -5,7 +5,8 @@
 //   - retried: 40001 serialization failure, 40P01 deadlock (a distributed deadlock
 //     broken by shaled too), 08xxx connection errors and a lost socket, 57P01-57P03
 //     (a node shutting down or starting during a failover), 25006 (the connection
-//     reached a node that is read-only now: a demoted primary);
+//     reached a node that is read-only now: a demoted primary), and any FATAL or
+//     PANIC (the server ended the session: a lost connection by another name);
 //   - never retried once COMMIT was sent and no answer came back (the socket broke):
 //     the transaction may have committed. An ERROR answer to COMMIT means it did
 //     not commit, so that is retried by the rules above. Idempotent functions are
@@ -69,10 +70,17 @@ func decideAfterFailure(p phase, err error, idempotent bool) decision {
 	if p == phaseCommit && commitOutcomeUnknown(e) && !idempotent {
 		return commitUnknown
 	}
-	if retryableKind(e.Kind) {
+	if retryableKind(e.Kind) || sessionEnded(e) {
 		return retry
 	}
 	return giveUp
+}
+
+// sessionEnded reports whether the server ended the session with its error (a
+// FATAL, or a PANIC that restarts the whole node): like a lost connection, the
+// transaction can run again on a new one once the outcome question is settled.
+func sessionEnded(err *Error) bool {
+	return err.Severity == "FATAL" || err.Severity == "PANIC"
 }
 
 // backoffDelay is the wait before retry number n (n >= 1); int63n(k) draws from [0, k).

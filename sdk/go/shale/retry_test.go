@@ -39,6 +39,10 @@ func TestDecideAfterFailure(t *testing.T) {
 		{"FATAL during COMMIT", phaseCommit, serverError("57P01", "FATAL"), false, commitUnknown},
 		{"socket lost during COMMIT, idempotent", phaseCommit, io.ErrUnexpectedEOF, true, retry},
 		{"COMMIT answered with 23505, idempotent", phaseCommit, serverError("23505", "ERROR"), true, giveUp},
+		{"PANIC during COMMIT (the router restarts)", phaseCommit, serverError("XX000", "PANIC"), false, commitUnknown},
+		{"PANIC during COMMIT, idempotent", phaseCommit, serverError("XX000", "PANIC"), true, retry},
+		{"PANIC in the body", phaseBody, serverError("XX000", "PANIC"), false, retry},
+		{"internal ERROR in the body", phaseBody, serverError("XX000", "ERROR"), false, giveUp},
 	}
 	for _, c := range cases {
 		if got := decideAfterFailure(c.phase, c.err, c.idempotent); got != c.want {

@@ -1,6 +1,7 @@
 // retry.ts — the retry rules of Database.transaction, as pure functions (the same
 // rules as the Go and Python SDKs; docs/sdks.md, "Retry rules"):
-// - retried: 40001, 40P01, 08xxx and a lost socket, 57P01-57P03, 25006;
+// - retried: 40001, 40P01, 08xxx and a lost socket, 57P01-57P03, 25006, and any
+//   FATAL or PANIC (the server ended the session);
 // - a COMMIT that got no answer (the socket broke, or a FATAL came) may have
 //   committed: never retried unless the function is marked idempotent. A COMMIT
 //   answered with an ERROR did not commit, and follows the rule above;
@@ -30,6 +31,8 @@ export function decideAfterFailure(phase: Phase, error: unknown, idempotent: boo
   const outcomeUnknown = !e.fromServer || e.severity !== "ERROR";
   if (phase === "commit" && outcomeUnknown && !idempotent) return "commit_unknown";
   if (e.kind === "serialization" || e.kind === "deadlock" || e.kind === "connection" || e.kind === "read_only") return "retry";
+  // a FATAL, or a PANIC that restarts the node, ended the session: a lost connection by another name
+  if (e.severity === "FATAL" || e.severity === "PANIC") return "retry";
   return "give_up";
 }
 

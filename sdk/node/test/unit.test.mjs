@@ -52,6 +52,10 @@ test("retry rules", () => {
     ["commit", serverError("57P01", "FATAL"), false, "commit_unknown"],
     ["commit", lost, true, "retry"],
     ["commit", serverError("23505"), true, "give_up"],
+    ["commit", serverError("XX000", "PANIC"), false, "commit_unknown"],
+    ["commit", serverError("XX000", "PANIC"), true, "retry"],
+    ["body", serverError("XX000", "PANIC"), false, "retry"],
+    ["body", serverError("XX000"), false, "give_up"],
   ];
   for (const [phase, error, idempotent, want] of cases) {
     assert.equal(decideAfterFailure(phase, error, idempotent), want, `${phase} ${error.code ?? error.message} idempotent=${idempotent}`);

@@ -37,6 +37,10 @@ LOST = psycopg.OperationalError("consuming input failed: server closed the conne
         (COMMIT, server_error("57P01", "FATAL"), False, COMMIT_UNKNOWN),
         (COMMIT, LOST, True, RETRY),
         (COMMIT, server_error("23505"), True, GIVE_UP),
+        (COMMIT, server_error("XX000", "PANIC"), False, COMMIT_UNKNOWN),
+        (COMMIT, server_error("XX000", "PANIC"), True, RETRY),
+        (BODY, server_error("XX000", "PANIC"), False, RETRY),
+        (BODY, server_error("XX000"), False, GIVE_UP),
     ],
 )
 def test_retry_rules(phase, error, idempotent, want):

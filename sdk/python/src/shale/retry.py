@@ -2,7 +2,8 @@
 
 The same rules hold in the Go and Node.js SDKs (docs/sdks.md, "Retry rules"):
 
-- retried: 40001, 40P01, 08xxx and a lost socket, 57P01-57P03, 25006;
+- retried: 40001, 40P01, 08xxx and a lost socket, 57P01-57P03, 25006, and any
+  FATAL or PANIC (the server ended the session);
 - a COMMIT that got no answer (the socket broke, or a FATAL came) may have
   committed: never retried unless the function is marked idempotent. A COMMIT
   answered with an ERROR did not commit, and follows the rule above;
@@ -47,6 +48,8 @@ def decide_after_failure(phase: str, error: BaseException, idempotent: bool) -> 
     if phase == COMMIT and outcome_unknown and not idempotent:
         return COMMIT_UNKNOWN
     if converted.kind in (SERIALIZATION, DEADLOCK, CONNECTION, READ_ONLY):
+        return RETRY
+    if converted.severity in ("FATAL", "PANIC"):  # the server ended the session: a lost connection by another name
         return RETRY
     return GIVE_UP
 
