@@ -10,7 +10,8 @@
 # balance is its start plus what the recorded transfers moved, and the total is
 # unchanged; and every loop goes on after each failover. It prints the longest
 # pause of one transfer and the retry counts.
-# A COMMAND is called as: COMMAND URI LABEL ACCOUNTS_A ACCOUNTS_B STOP_FILE RESULTS_FILE.
+# A COMMAND is called as: COMMAND URI LABEL ACCOUNTS_A ACCOUNTS_B STOP_FILE RESULTS_FILE,
+# and writes one line per transfer: "ok ID FROM TO AMOUNT MS ATTEMPTS SQLSTATE" or "err ID MESSAGE".
 
 TRANSFER_START_BALANCE=1000
 
@@ -62,9 +63,10 @@ check_transfer_results() {
                 + coalesce((SELECT sum(amount) FROM sdk_transfers t WHERE t.to_id = a.id AND t.transfer_id LIKE '$label-%'), 0)")"
   check "$label: the total balance is unchanged" "$(($(echo "$accounts" | tr ',' '\n' | wc -l) * TRANSFER_START_BALANCE))" \
     "$(uri_sql "SELECT sum(balance) FROM sdk_accounts WHERE id IN ($accounts)")"
-  awk -v label="$label" '$1 == "ok" { n++; if ($6 > max) max = $6; if ($7 > 1) retried++; attempts += $7 }
-    END { printf "# %s: %d transfers, %d needed more than one attempt (%d attempts in all), longest pause %d ms\n",
-          label, n, retried, attempts, max }' "$results"
+  awk -v label="$label" '$1 == "ok" { n++; if ($6 > max) max = $6; if ($7 > 1) { retried++; states[$8]++ } attempts += $7 }
+    END { for (s in states) codes = codes " " s "x" states[s]
+          printf "# %s: %d transfers, %d needed more than one attempt (%d attempts in all; last retried SQLSTATE:%s), longest pause %d ms\n",
+          label, n, retried, attempts, codes, max }' "$results"
 }
 
 transfers_under_failover() {

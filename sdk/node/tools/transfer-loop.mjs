@@ -3,7 +3,8 @@
 // test/sdk/failover_transfers.sh runs it while it kills primaries. Each transfer
 // is idempotent (it records its id in sdk_transfers and does nothing if the id is
 // there), so the SDK may run it again even after a lost COMMIT. One line per
-// transfer: "ok ID FROM TO AMOUNT MILLISECONDS ATTEMPTS" or "err ID MESSAGE".
+// transfer: "ok ID FROM TO AMOUNT MILLISECONDS ATTEMPTS SQLSTATE" (the last retried
+// error's SQLSTATE, or -) or "err ID MESSAGE".
 //
 // Usage: node transfer-loop.mjs URI LABEL ACCOUNTS_A ACCOUNTS_B STOP_FILE RESULTS_FILE
 import { existsSync, openSync, writeSync } from "node:fs";
@@ -32,7 +33,7 @@ for (let n = 1; !existsSync(stopFile); n++) {
   const started = Date.now();
   try {
     const { report } = await db.transactionWithReport((tx) => transfer(tx, id, from, to, amount), { idempotent: true });
-    writeSync(results, `ok ${id} ${from} ${to} ${amount} ${Date.now() - started} ${report.attempts}\n`);
+    writeSync(results, `ok ${id} ${from} ${to} ${amount} ${Date.now() - started} ${report.attempts} ${report.lastError?.sqlstate ?? "-"}\n`);
   } catch (error) {
     writeSync(results, `err ${id} ${String(error.message).replace(/\n/g, " ")}\n`);
   }

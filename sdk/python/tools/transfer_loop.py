@@ -3,7 +3,7 @@ Database.transaction until a stop file appears; test/sdk/failover_transfers.sh
 runs it while it kills primaries. Each transfer is idempotent (it records its id
 in sdk_transfers and does nothing if the id is there), so the SDK may run it again
 even after a lost COMMIT. One line per transfer: "ok ID FROM TO AMOUNT
-MILLISECONDS ATTEMPTS" or "err ID MESSAGE".
+MILLISECONDS ATTEMPTS SQLSTATE" (the last retried error's SQLSTATE, or -) or "err ID MESSAGE".
 
 Usage: python transfer_loop.py URI LABEL ACCOUNTS_A ACCOUNTS_B STOP_FILE RESULTS_FILE
 """
@@ -48,7 +48,8 @@ def main() -> None:
                 results.write(f"err {transfer_id} {str(error).replace(chr(10), ' ')}\n")
                 continue
             elapsed_ms = int((time.monotonic() - started) * 1000)
-            results.write(f"ok {transfer_id} {source} {target} {amount} {elapsed_ms} {report.attempts}\n")
+            retried = getattr(report.last_error, "sqlstate", "-")
+            results.write(f"ok {transfer_id} {source} {target} {amount} {elapsed_ms} {report.attempts} {retried}\n")
     db.close()
 
 

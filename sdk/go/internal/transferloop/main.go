@@ -3,7 +3,8 @@
 // runs it while it kills primaries. Each transfer is idempotent (it records its
 // id in sdk_transfers and does nothing if the id is there), so the SDK may run
 // it again even after a lost COMMIT. One line per transfer goes to the results
-// file: "ok ID FROM TO AMOUNT MILLISECONDS ATTEMPTS" or "err ID MESSAGE".
+// file: "ok ID FROM TO AMOUNT MILLISECONDS ATTEMPTS SQLSTATE" (the last retried
+// error's SQLSTATE, or -) or "err ID MESSAGE".
 //
 // Usage: transferloop URI LABEL ACCOUNTS_A ACCOUNTS_B STOP_FILE RESULTS_FILE
 // (ACCOUNTS_A and ACCOUNTS_B: comma-separated ids on two different worker groups).
@@ -11,6 +12,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand"
 	"os"
@@ -58,7 +60,12 @@ func main() {
 			fmt.Fprintf(results, "err %s %s\n", id, strings.ReplaceAll(err.Error(), "\n", " "))
 			continue
 		}
-		fmt.Fprintf(results, "ok %s %s %s %d %d %d\n", id, from, to, amount, time.Since(started).Milliseconds(), report.Attempts)
+		retried := "-"
+		var last *shale.Error
+		if errors.As(report.LastError(), &last) {
+			retried = last.SQLState
+		}
+		fmt.Fprintf(results, "ok %s %s %s %d %d %d %s\n", id, from, to, amount, time.Since(started).Milliseconds(), report.Attempts, retried)
 	}
 }
 
