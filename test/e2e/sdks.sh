@@ -50,6 +50,7 @@ echo "# Python SDK"
 step "python: install into a venv from pyproject.toml" bash -c "python3 -m venv '$work/venv' && '$work/venv/bin/pip' install --quiet '$repo/sdk/python[test]' && echo installed"
 step "python: the wheel builds and holds py.typed" bash -c "'$work/venv/bin/pip' wheel --quiet --no-deps -w '$work/wheels' '$repo/sdk/python' &&
   '$work/venv/bin/python' -m zipfile -l '$work'/wheels/shale_sdk-*.whl | grep -q 'shale/py.typed' && ls '$work/wheels'"
+step "python: type hints check (mypy --strict)" bash -c "cd '$repo/sdk/python' && '$work/venv/bin/mypy' --strict --cache-dir '$work/mypy-cache' src/shale"
 step "python: unit and cluster tests (pytest)" bash -c "cd '$repo/sdk/python' && '$work/venv/bin/python' -m pytest -q -p no:cacheprovider"
 
 echo "# quick starts, as printed in the READMEs"

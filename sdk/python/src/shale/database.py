@@ -9,7 +9,7 @@ failover the next connection reaches the new primary.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
@@ -36,19 +36,21 @@ class Database:
         """The underlying psycopg_pool pool, for what the SDK does not wrap (COPY, pipelines)."""
         return self._pool
 
-    def query(self, sql: str, params: Optional[Sequence[Any]] = None) -> List[dict]:
+    def query(self, sql: str, params: Optional[Sequence[Any]] = None) -> List[Dict[str, Any]]:
         """Runs one statement outside a transaction; returns its rows as dicts.
 
         Getting a connection waits out a failover (up to connect_retry seconds); a
         statement that was sent is never sent again.
         """
-        return self._run(lambda cursor: cursor.fetchall() if cursor.description else [], sql, params)
+        rows: List[Dict[str, Any]] = self._run(lambda cursor: cursor.fetchall() if cursor.description else [], sql, params)
+        return rows
 
     def execute(self, sql: str, params: Optional[Sequence[Any]] = None) -> int:
         """Runs one statement outside a transaction; returns the number of rows it touched."""
-        return self._run(lambda cursor: cursor.rowcount, sql, params)
+        count: int = self._run(lambda cursor: cursor.rowcount, sql, params)
+        return count
 
-    def _run(self, result: Callable[[psycopg.Cursor], Any], sql: str, params: Optional[Sequence[Any]]) -> Any:
+    def _run(self, result: Callable[["psycopg.Cursor[Dict[str, Any]]"], Any], sql: str, params: Optional[Sequence[Any]]) -> Any:
         try:
             connection = self._pool.getconn(timeout=self._connect_retry)
         except psycopg.Error as error:
@@ -133,7 +135,7 @@ def connect(
     than at the first statement. connect_retry: how long a statement waits for a
     connection to a read-write node (a failover takes a second or two).
     """
-    extra = {} if "connect_timeout" in uri else {"connect_timeout": 5}
+    extra: Dict[str, Any] = {} if "connect_timeout" in uri else {"connect_timeout": 5}
     try:
         psycopg.connect(uri, **extra).close()
     except psycopg.Error as error:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, List, Union
+from typing import Any, Dict, List, Union
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ def remote_scans_of_plan(explain: Union[str, List[Any]]) -> List[RemoteScan]:
         raise ValueError("cannot read EXPLAIN output: not a JSON array")
     scans: List[RemoteScan] = []
 
-    def walk(node: dict) -> None:
+    def walk(node: Dict[str, Any]) -> None:
         if node.get("Custom Plan Provider") == "ShaleRemoteScan":
             scans.append(
                 RemoteScan(

@@ -56,5 +56,5 @@ def decide_after_failure(phase: str, error: BaseException, idempotent: bool) -> 
 
 def backoff_delay(policy: RetryPolicy, n: int, random: Callable[[], float] = _random.random) -> float:
     """The wait in seconds before retry number n (n >= 1)."""
-    delay = min(policy.max_delay, policy.base_delay * 2 ** (n - 1))
+    delay: float = min(policy.max_delay, policy.base_delay * 2.0 ** (n - 1))
     return delay / 2 + random() * delay / 2

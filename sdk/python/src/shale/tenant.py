@@ -23,7 +23,7 @@ TenantValue = Union[str, int]
 
 
 class Queryable(Protocol):
-    def query(self, sql: str, params: Optional[Sequence[Any]] = None) -> List[dict]: ...
+    def query(self, sql: str, params: Optional[Sequence[Any]] = None) -> List[Dict[str, Any]]: ...
 
     def execute(self, sql: str, params: Optional[Sequence[Any]] = None) -> int: ...
 
@@ -119,7 +119,7 @@ class TenantQueries:
     def value(self) -> TenantValue:
         return self._scope.value
 
-    def query(self, sql: str, params: Optional[Sequence[Any]] = None) -> List[dict]:
+    def query(self, sql: str, params: Optional[Sequence[Any]] = None) -> List[Dict[str, Any]]:
         """Checks and runs a statement; returns its rows as dicts."""
         self._scope.check(self._runner, sql, params)
         return self._runner.query(sql, params)
@@ -144,4 +144,5 @@ class Tenant(TenantQueries):
 
     def transaction(self, fn: Callable[[TenantQueries], T], **options: Any) -> T:
         """Database.transaction, with the same checks on every statement of fn."""
-        return self._transaction_runner(lambda tx: fn(TenantQueries(self._scope, tx)), **options)
+        result: T = self._transaction_runner(lambda tx: fn(TenantQueries(self._scope, tx)), **options)
+        return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, List, Optional, Sequence, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
@@ -37,7 +37,7 @@ class Transaction:
     def __init__(self, connection: psycopg.Connection) -> None:
         self.connection = connection
 
-    def query(self, sql: str, params: Optional[Sequence[Any]] = None) -> List[dict]:
+    def query(self, sql: str, params: Optional[Sequence[Any]] = None) -> List[Dict[str, Any]]:
         """Runs a statement and returns its rows as dicts."""
         try:
             with self.connection.cursor(row_factory=dict_row) as cursor:
@@ -65,7 +65,7 @@ def run_transaction(
     policy: RetryPolicy,
     on_retry: Optional[Callable[[int, BaseException, float], None]],
     acquire_timeout: float,
-) -> "tuple[T, TransactionReport]":
+) -> Tuple[T, TransactionReport]:
     """Runs fn in transactions until one commits or the rules say stop."""
     if isolation not in ISOLATION_LEVELS:
         raise ValueError(f"isolation must be one of {ISOLATION_LEVELS} (Shale refuses SERIALIZABLE)")
@@ -78,7 +78,7 @@ def run_transaction(
         phase, value, error = _run_attempt(pool, fn, isolation, acquire_timeout)
         report.elapsed = time.monotonic() - started
         if error is None:
-            return value, report  # type: ignore[return-value]
+            return value, report  # type: ignore[return-value]  # fn returned a T (maybe None)
         converted = to_shale_error(error)
         decision = decide_after_failure(phase, converted, idempotent)
         if decision == GIVE_UP:
@@ -94,7 +94,9 @@ def run_transaction(
         time.sleep(delay)
 
 
-def _run_attempt(pool: ConnectionPool, fn: Callable[[Transaction], Any], isolation: str, acquire_timeout: float):
+def _run_attempt(
+    pool: ConnectionPool, fn: Callable[[Transaction], T], isolation: str, acquire_timeout: float
+) -> Tuple[str, Optional[T], Optional[BaseException]]:
     """One run of fn: returns (phase reached, value, error or None)."""
     try:
         connection = pool.getconn(timeout=acquire_timeout)
