@@ -119,8 +119,9 @@ func (db *DB) whileUnsent(ctx context.Context, send func() error) error {
 	deadline := time.Now().Add(db.connectRetry)
 	for n := 1; ; n++ {
 		err := send()
-		if err == nil || !pgconn.SafeToRetry(err) && !isConnectFailure(err) || time.Now().After(deadline) || ctx.Err() != nil {
-			return asError(err)
+		unsent := err != nil && (pgconn.SafeToRetry(err) || isConnectFailure(err))
+		if kind := KindOf(err); !unsent || kind != KindConnection && kind != KindReadOnly || time.Now().After(deadline) || ctx.Err() != nil {
+			return asError(err) // sent, refused by a node that answered (a wrong password, no such database), or out of time
 		}
 		if sleepErr := sleepContext(ctx, db.backoff(n)); sleepErr != nil {
 			return asError(err)

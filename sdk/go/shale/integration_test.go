@@ -274,6 +274,17 @@ func TestConnectionLostDuringCommitIsRetriedWhenIdempotent(t *testing.T) {
 	}
 }
 
+func TestUnknownDatabaseFailsAtOnce(t *testing.T) {
+	db := openTestDB(t)
+	config := db.Pool().Config().ConnConfig
+	started := time.Now()
+	_, err := Open(context.Background(), fmt.Sprintf("postgres://%s@%s:%d/no_such_database", config.User, config.Host, config.Port))
+	var e *Error
+	if !errors.As(err, &e) || e.SQLState != "3D000" || time.Since(started) > 3*time.Second {
+		t.Fatalf("got %v after %v", err, time.Since(started))
+	}
+}
+
 func TestOpenFailsClearlyOnBadURI(t *testing.T) {
 	_, err := Open(context.Background(), "postgres://postgres@127.0.0.1:1/postgres?connect_timeout=2")
 	if KindOf(err) != KindConnection {

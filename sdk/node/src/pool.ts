@@ -113,6 +113,8 @@ export class HostPool {
       try {
         return await this.connectReadWrite();
       } catch (error) {
+        // a node that answered and refused (a wrong password, no such database) will refuse again
+        if (error instanceof ShaleError && error.fromServer && error.kind !== "connection") throw error;
         const wait = backoffDelayMs(DEFAULT_RETRY_POLICY, n);
         if (Date.now() + wait > deadline || this.ended) throw error;
         await sleep(wait);

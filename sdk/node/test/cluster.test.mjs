@@ -84,6 +84,14 @@ test("multi-host: no read-write host gives one clear error naming each host", { 
   );
 });
 
+test("an unknown database fails at once with its SQLSTATE", { skip }, async () => {
+  const { primary } = await primaryAndReplicaPorts();
+  const started = Date.now();
+  await assert.rejects(Database.connect(`postgres://${parseUri(uri).user}@127.0.0.1:${primary}/no_such_database`),
+    (e) => e instanceof ShaleError && e.sqlstate === "3D000" && /no_such_database/.test(e.message));
+  assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+});
+
 test("a pooled connection that turned read-only is dropped and the transaction runs again", { skip }, async () => {
   const one = await Database.connect(uri, { max: 1 });
   try {

@@ -163,6 +163,15 @@ def test_connection_lost_during_commit(db):
     assert db.query("SELECT count(*) AS n FROM py_slow_commit") == [{"n": 1}]
 
 
+def test_unknown_database_fails_at_once(db):
+    port = db.query("SELECT inet_server_port() AS port")[0]["port"]
+    started = time.monotonic()
+    with pytest.raises(ShaleError) as failed:
+        shale.connect(f"postgres://postgres@127.0.0.1:{port}/no_such_database")
+    assert failed.value.sqlstate == "08001" and 'database "no_such_database" does not exist' in failed.value.message
+    assert time.monotonic() - started < 3
+
+
 def test_connect_fails_clearly(uri):
     started = time.monotonic()
     with pytest.raises(ShaleError) as failed:

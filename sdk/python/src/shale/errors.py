@@ -115,7 +115,9 @@ def to_shale_error(error: BaseException) -> BaseException:
             hint=diag.message_hint,
             where=diag.context,
         )
-    else:  # OperationalError without SQLSTATE: the connection failed or broke, or the pool timed out
+    elif str(error).startswith("connection failed"):  # libpq gives no SQLSTATE for a failed connection attempt
+        shale_error = ShaleError("08001", f"could not connect: {str(error).strip()}", from_server=False)
+    else:  # OperationalError without SQLSTATE: the connection broke, or the pool timed out
         shale_error = ShaleError("08006", f"connection lost: {str(error).strip()}", from_server=False)
     shale_error.__cause__ = error
     return shale_error
