@@ -43,6 +43,7 @@ step "go: build the transfer loop" bash -c "cd '$repo/sdk/go' && go build -o '$w
 echo "# Node.js SDK"
 step "node: npm ci and build" bash -c "cd '$repo/sdk/node' && npm ci --no-audit --no-fund && npm run build"
 step "node: unit and cluster tests (node --test)" bash -c "cd '$repo/sdk/node' && npm test"
+step "node: types work for ES module and CommonJS consumers (tsc)" bash -c "cd '$repo/sdk/node' && npm run --silent test:types && echo typed"
 step "node: npm pack has ESM, CommonJS and types" bash -c "cd '$repo/sdk/node' && npm pack --dry-run 2>&1 |
   grep -q dist/esm/index.mjs && npm pack --dry-run 2>&1 | grep -q dist/cjs/index.js && npm pack --dry-run 2>&1 | grep -q dist/cjs/index.d.ts && echo packed"
 
