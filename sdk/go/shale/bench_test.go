@@ -8,6 +8,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -46,69 +47,60 @@ func benchSetup(b *testing.B) (*DB, *pgxpool.Pool) {
 const pointSelect = "SELECT n FROM go_bench WHERE id = $1"
 const pointUpdate = "UPDATE go_bench SET n = n + 1 WHERE id = $1"
 
-func BenchmarkPointSelectBarePgx(b *testing.B) {
-	_, bare := benchSetup(b)
-	ctx := context.Background()
-	var n int64
+// paths times several ways of doing the same operation, interleaved in one loop and
+// in rotating order (so that the load of a shared machine, and whatever the path
+// before leaves behind, falls on all of them alike), and reports
+// each one's mean as a metric "<name>-us/op".
+func paths(b *testing.B, names []string, run func(path, i int) error) {
+	total := make([]time.Duration, len(names))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := bare.QueryRow(ctx, pointSelect, int64(i%100+1)).Scan(&n); err != nil {
-			b.Fatal(err)
+		for k := range names {
+			path := (i + k) % len(names) // each path takes each place in the order equally often
+			started := time.Now()
+			if err := run(path, i); err != nil {
+				b.Fatal(err)
+			}
+			total[path] += time.Since(started)
 		}
+	}
+	for path, name := range names {
+		b.ReportMetric(float64(total[path].Microseconds())/float64(b.N), name+"-us/op")
 	}
 }
 
-func BenchmarkPointSelectSDK(b *testing.B) {
-	db, _ := benchSetup(b)
-	ctx := context.Background()
-	var n int64
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := db.QueryRow(ctx, pointSelect, int64(i%100+1)).Scan(&n); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkPointSelectTenantHandle(b *testing.B) {
-	db, _ := benchSetup(b)
+// BenchmarkPointSelect: bare pgx, DB.QueryRow and Tenant.QueryRow.
+func BenchmarkPointSelect(b *testing.B) {
+	db, bare := benchSetup(b)
 	ctx := context.Background()
 	tenant := db.Tenant(int64(7))
 	var n int64
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := tenant.QueryRow(ctx, pointSelect, int64(7)).Scan(&n); err != nil {
-			b.Fatal(err)
+	paths(b, []string{"bare", "sdk", "tenant"}, func(path, i int) error {
+		switch path {
+		case 0:
+			return bare.QueryRow(ctx, pointSelect, int64(i%100+1)).Scan(&n)
+		case 1:
+			return db.QueryRow(ctx, pointSelect, int64(i%100+1)).Scan(&n)
 		}
-	}
+		return tenant.QueryRow(ctx, pointSelect, int64(7)).Scan(&n)
+	})
 }
 
-func BenchmarkUpdateTransactionBarePgx(b *testing.B) {
-	_, bare := benchSetup(b)
+// BenchmarkUpdateTransaction: pgx.BeginFunc on the bare pool and DB.Transaction.
+func BenchmarkUpdateTransaction(b *testing.B) {
+	db, bare := benchSetup(b)
 	ctx := context.Background()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		err := pgx.BeginFunc(ctx, bare, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, pointUpdate, int64(i%100+1))
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
+	paths(b, []string{"bare", "sdk"}, func(path, i int) error {
+		if path == 0 {
+			return pgx.BeginFunc(ctx, bare, func(tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, pointUpdate, int64(i%100+1))
+				return err
+			})
 		}
-	}
-}
-
-func BenchmarkUpdateTransactionSDK(b *testing.B) {
-	db, _ := benchSetup(b)
-	ctx := context.Background()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
 		_, err := db.Transaction(ctx, func(ctx context.Context, tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, pointUpdate, int64(i%100+1))
 			return err
 		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+		return err
+	})
 }
