@@ -5,6 +5,7 @@ package shale
 
 import (
 	"context"
+	"errors"
 	"math/rand"
 	"sync"
 	"time"
@@ -132,7 +133,7 @@ func (db *DB) whileUnsent(ctx context.Context, send func() error) error {
 // isConnectFailure reports whether err came from opening a connection (nothing was sent).
 func isConnectFailure(err error) bool {
 	var connectErr *pgconn.ConnectError
-	return errorsAs(err, &connectErr)
+	return errors.As(err, &connectErr)
 }
 
 func (db *DB) backoff(n int) time.Duration { return db.retry.backoffDelay(n, db.randomInt63n) }

@@ -25,7 +25,7 @@ const (
 	KindReadOnly                        // 25006: the connection reached a read-only node (a replica, a demoted primary)
 	KindFeatureNotSupported             // 0A000: a statement Shale refuses (docs/queries.md, "What is refused")
 	KindUniqueViolation                 // 23505
-	KindCanceled                        // the caller's context ended
+	KindCanceled                        // 57014, or the caller's context ended
 )
 
 func (k Kind) String() string {
@@ -189,9 +189,6 @@ func (e *RetriesExhaustedError) Error() string {
 }
 
 func (e *RetriesExhaustedError) Unwrap() error { return e.LastError }
-
-// errorsAs is errors.As, named for the files that also use pgx's error helpers.
-func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 // AsError converts an error from pgx (for example from a pgx.Tx inside a
 // transaction function) into *Error, so that it carries SQLSTATE, hint and Kind.
