@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -328,5 +329,65 @@ func TestMultiHostFindsTheReadWriteRouter(t *testing.T) {
 	var port int
 	if err := other.QueryRow(context.Background(), "SELECT inet_server_port()").Scan(&port); err != nil || port != primary {
 		t.Fatalf("connected to port %d (%v), want the primary %d", port, err, primary)
+	}
+}
+
+// TestDistributedDeadlockIsRetried makes two transactions lock rows on two worker
+// groups in opposite orders. Neither worker sees the cycle; shaled breaks it by
+// cancelling one (40P01), and Transaction runs that one again: both commit.
+func TestDistributedDeadlockIsRetried(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	mustExec(t, db, "DROP TABLE IF EXISTS go_deadlock")
+	mustExec(t, db, "CREATE TABLE go_deadlock (id bigint PRIMARY KEY, n int NOT NULL)")
+	if err := db.DistributeTable(ctx, "go_deadlock", "id"); err != nil {
+		t.Fatal(err)
+	}
+	var onGroup1, onGroup2 int64
+	err := db.QueryRow(ctx, `SELECT min(k) FILTER (WHERE p.group_id = 1), min(k) FILTER (WHERE p.group_id = 2)
+		FROM generate_series(1, 100) k JOIN shale.placement p ON p.shard_id = shale.shard_for('go_deadlock', k)`).Scan(&onGroup1, &onGroup2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, "INSERT INTO go_deadlock VALUES ($1, 0), ($2, 0)", onGroup1, onGroup2)
+
+	firstLocked := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	var once [2]sync.Once
+	reports := make([]TxReport, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, order := range [][2]int64{{onGroup1, onGroup2}, {onGroup2, onGroup1}} {
+		wg.Add(1)
+		go func(i int, first, second int64) {
+			defer wg.Done()
+			reports[i], errs[i] = db.Transaction(ctx, func(ctx context.Context, tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, "UPDATE go_deadlock SET n = n + 1 WHERE id = $1", first); err != nil {
+					return err
+				}
+				once[i].Do(func() { close(firstLocked[i]) })
+				<-firstLocked[1-i] // the other one holds its first row too
+				_, err := tx.Exec(ctx, "UPDATE go_deadlock SET n = n + 1 WHERE id = $1", second)
+				return err
+			}, Retry(RetryPolicy{BaseDelay: 10 * time.Millisecond}))
+		}(i, order[0], order[1])
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("errors: %v, %v", errs[0], errs[1])
+	}
+	deadlocks := 0
+	for _, report := range reports {
+		for _, retried := range report.Retried {
+			if KindOf(retried) == KindDeadlock {
+				deadlocks++
+			}
+		}
+	}
+	if deadlocks != 1 || reports[0].Attempts+reports[1].Attempts != 3 {
+		t.Fatalf("want one deadlock retried: %+v %+v", reports[0], reports[1])
+	}
+	var total int
+	if err := db.QueryRow(ctx, "SELECT sum(n)::int FROM go_deadlock").Scan(&total); err != nil || total != 4 {
+		t.Fatalf("total %d, %v", total, err)
 	}
 }
