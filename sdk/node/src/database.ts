@@ -62,7 +62,7 @@ export class Database {
 
   /** A handle that runs statements on the shard of one distribution value only. */
   tenant(value: TenantValue): Tenant {
-    return new Tenant(value, this, (fn, options) => this.transaction((tx) => fn(tx), options));
+    return new Tenant(value, this, (fn, options) => this.transactionWithReport((tx) => fn(tx), options));
   }
 
   /** shale.distribute_table: the table's rows spread over shards by the hash of column. */

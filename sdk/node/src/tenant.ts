@@ -12,7 +12,7 @@
 import { QueryResult, QueryResultRow } from "pg";
 import { ShaleError, TenantScopeError, toShaleError } from "./errors";
 import { isReadOnlyShardSql, remoteScansOfPlan, scopeProblem } from "./plan";
-import { TransactionOptions } from "./transaction";
+import { TransactionOptions, TransactionReport } from "./transaction";
 
 /** Something that runs a query: the Database or a Transaction. */
 export interface Queryable {
@@ -140,13 +140,21 @@ export class Tenant extends TenantQueries {
   constructor(
     value: TenantValue,
     runner: Queryable,
-    private readonly transactionRunner: <T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions) => Promise<T>,
+    private readonly transactionRunner: <T>(
+      fn: (tx: Queryable) => Promise<T>,
+      options?: TransactionOptions,
+    ) => Promise<{ value: T; report: TransactionReport }>,
   ) {
     super(new TenantScope(value), runner);
   }
 
   /** Database.transaction, with the same checks on every statement of fn. */
-  transaction<T>(fn: (tx: TenantQueries) => Promise<T>, options?: TransactionOptions): Promise<T> {
+  async transaction<T>(fn: (tx: TenantQueries) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return (await this.transactionWithReport(fn, options)).value;
+  }
+
+  /** transaction(), also returning the report: attempts, the retried errors, the time taken. */
+  transactionWithReport<T>(fn: (tx: TenantQueries) => Promise<T>, options?: TransactionOptions): Promise<{ value: T; report: TransactionReport }> {
     return this.transactionRunner((tx) => fn(new TenantQueries(this.scope, tx)), options);
   }
 }

@@ -115,6 +115,9 @@ test("tenant handle: its own shard only", { skip }, async () => {
     "SELECT p.max_projects FROM node_projects j JOIN node_plans p ON p.code = 'free' WHERE j.org_id = 1 AND j.id = 1");
   assert.equal(joined.rows[0].max_projects, 3);
   await acme.query("UPDATE node_projects SET name = 'renamed' WHERE org_id = 1 AND id = 1");
+  const { value, report } = await acme.transactionWithReport((tx) => tx.query("SELECT name FROM node_projects WHERE org_id = 1 AND id = 1"));
+  assert.equal(value.rows[0].name, "renamed");
+  assert.equal(report.attempts, 1);
 
   const refusals = {
     "SELECT name FROM node_projects WHERE org_id = 2": "does not hold tenant 1",

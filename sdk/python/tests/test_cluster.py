@@ -38,6 +38,8 @@ def test_tenant_handle_stays_on_its_shard(db, tables):
     joined = acme.query("SELECT p.max_projects FROM py_projects j JOIN py_plans p ON p.code = 'free' WHERE j.org_id = 1 AND j.id = 1")
     assert joined == [{"max_projects": 3}]
     assert acme.execute("UPDATE py_projects SET name = 'renamed' WHERE org_id = 1 AND id = 1") == 1
+    rows, report = acme.transaction_with_report(lambda tx: tx.query("SELECT name FROM py_projects WHERE org_id = 1 AND id = 1"))
+    assert rows == [{"name": "renamed"}] and report.attempts == 1
 
     refusals = {
         "SELECT name FROM py_projects WHERE org_id = 2": "does not hold tenant 1",

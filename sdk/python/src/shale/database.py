@@ -99,7 +99,7 @@ class Database:
 
     def tenant(self, value: TenantValue) -> Tenant:
         """A handle that runs statements on the shard of one distribution value only."""
-        return Tenant(value, self, self.transaction)
+        return Tenant(value, self, self.transaction_with_report)
 
     def distribute_table(self, table: str, column: str, *, shard_count: int = 32, colocate_with: Optional[str] = None) -> None:
         """shale.distribute_table: the table's rows spread over shards by the hash of column."""

@@ -13,9 +13,12 @@ TenantScopeError before it runs. Cost: one extra round trip per statement.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple, TypeVar, Union
 
 from .errors import ShaleError, TenantScopeError
+
+if TYPE_CHECKING:
+    from .transaction import TransactionReport
 from .plan import is_read_only_shard_sql, remote_scans_of_plan, scope_problem
 
 T = TypeVar("T")
@@ -140,9 +143,13 @@ class Tenant(TenantQueries):
 
     def __init__(self, value: TenantValue, runner: Queryable, transaction_runner: Callable[..., Any]) -> None:
         super().__init__(_TenantScope(value), runner)
-        self._transaction_runner = transaction_runner
+        self._transaction_runner = transaction_runner  # Database.transaction_with_report
 
     def transaction(self, fn: Callable[[TenantQueries], T], **options: Any) -> T:
-        """Database.transaction, with the same checks on every statement of fn."""
-        result: T = self._transaction_runner(lambda tx: fn(TenantQueries(self._scope, tx)), **options)
+        """Database.transaction, with the same checks on every statement of fn (same options)."""
+        return self.transaction_with_report(fn, **options)[0]
+
+    def transaction_with_report(self, fn: Callable[[TenantQueries], T], **options: Any) -> "Tuple[T, TransactionReport]":
+        """transaction(), also returning the report: attempts, the retried errors, the time taken."""
+        result: Tuple[T, TransactionReport] = self._transaction_runner(lambda tx: fn(TenantQueries(self._scope, tx)), **options)
         return result
