@@ -16,7 +16,11 @@ const groupB = accountsB.split(",");
 const results = openSync(resultsFile, "w");
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
 
+// Locks the source account first: if an earlier attempt's two-phase commit is still in
+// doubt (its COMMIT was lost in a router failover), the lock waits until 2PC recovery
+// finishes it, and the check after it then sees that attempt's row.
 async function transfer(tx, id, from, to, amount) {
+  await tx.query("SELECT 1 FROM sdk_accounts WHERE id = $1 FOR UPDATE", [from]);
   const done = await tx.query("SELECT 1 FROM sdk_transfers WHERE from_id = $1 AND transfer_id = $2", [from, id]);
   if (done.rowCount > 0) return; // an earlier attempt committed
   await tx.query("UPDATE sdk_accounts SET balance = balance - $2 WHERE id = $1", [from, amount]);

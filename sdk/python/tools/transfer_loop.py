@@ -16,6 +16,10 @@ import shale
 
 
 def transfer(tx: shale.Transaction, transfer_id: str, source: int, target: int, amount: int) -> None:
+    """Locks the source account first: if an earlier attempt's two-phase commit is still in
+    doubt (its COMMIT was lost in a router failover), the lock waits until 2PC recovery
+    finishes it, and the check after it then sees that attempt's row."""
+    tx.query("SELECT 1 FROM sdk_accounts WHERE id = %s FOR UPDATE", [source])
     if tx.query("SELECT 1 FROM sdk_transfers WHERE from_id = %s AND transfer_id = %s", [source, transfer_id]):
         return  # an earlier attempt committed
     tx.execute("UPDATE sdk_accounts SET balance = balance - %s WHERE id = %s", [amount, source])

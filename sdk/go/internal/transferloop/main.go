@@ -69,8 +69,14 @@ func main() {
 	}
 }
 
-// transfer moves amount from one account to another, once per id.
+// transfer moves amount from one account to another, once per id. It locks the
+// source account first: if an earlier attempt's two-phase commit is still in doubt
+// (its COMMIT was lost in a router failover), the lock waits until 2PC recovery
+// finishes it, and the check after it then sees that attempt's row.
 func transfer(ctx context.Context, tx pgx.Tx, id, from, to string, amount int) error {
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM sdk_accounts WHERE id = $1 FOR UPDATE", from); err != nil {
+		return err
+	}
 	var done int
 	if err := tx.QueryRow(ctx, "SELECT count(*) FROM sdk_transfers WHERE from_id = $1 AND transfer_id = $2", from, id).Scan(&done); err != nil {
 		return err
