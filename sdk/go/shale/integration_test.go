@@ -159,7 +159,7 @@ func TestSerializationFailureIsRetried(t *testing.T) {
 	}
 	mustExec(t, db, "INSERT INTO go_counters VALUES (7, 0)")
 	// One connection, warmed by a read: on a Shale node, BEGIN ISOLATION LEVEL REPEATABLE READ
-	// as the first statement of a session fails (25001), on the router and on the router's new
+	// as the first statement of a session failed (25001) before ad249e0, on the router and on its new
 	// worker connections alike (docs/sdks.md, "Known problems").
 	one, err := Open(ctx, os.Getenv("SHALE_TEST_URI"), WithMaxConns(1))
 	if err != nil {

@@ -152,7 +152,7 @@ test("a real serialization failure (40001) is retried", { skip }, async () => {
   await db.distributeTable("node_counters", "id");
   await db.query("INSERT INTO node_counters VALUES (7, 0)");
   // One connection, warmed by a read: on a Shale node, BEGIN ISOLATION LEVEL REPEATABLE READ
-  // as the first statement of a session fails (25001), on the router and on the router's new
+  // as the first statement of a session failed (25001) before ad249e0, on the router and on its new
   // worker connections alike (docs/sdks.md, "Known problems").
   const one = await Database.connect(uri, { max: 1 });
   await one.query("SELECT n FROM node_counters WHERE id = 7");

@@ -93,7 +93,7 @@ def test_serialization_failure_is_retried(db):
         tx.execute("UPDATE py_counters SET n = n + 1 WHERE id = 7")
 
     # One connection, warmed by a read: on a Shale node, BEGIN ISOLATION LEVEL REPEATABLE READ
-    # as the first statement of a session fails (25001), on the router and on the router's new
+    # as the first statement of a session failed (25001) before ad249e0, on the router and on its new
     # worker connections alike (docs/sdks.md, "Known problems").
     one = shale.connect(db_uri(db), max_size=1)
     one.query("SELECT n FROM py_counters WHERE id = 7")
