@@ -4,7 +4,8 @@
 # unit and cluster tests, runs each README's quick start exactly as printed (from
 # empty package caches), runs the three examples, and runs the failover test
 # (money transfers through each SDK's transaction(fn) while the primary of a worker
-# group and then the router primary are killed with -9; test/sdk/failover_transfers.sh).
+# group and then the router primary are killed with -9, then a planned switchover
+# of the router; test/sdk/failover_transfers.sh).
 # Prints ok / not ok per check and "e2e sdks: N passed, M failed"; exits non-zero
 # on any failure.
 set -uo pipefail

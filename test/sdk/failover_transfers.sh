@@ -4,12 +4,14 @@
 # transfers_under_failover LABEL=COMMAND... starts one transfer loop per SDK (each
 # moves money between its own accounts on worker groups 1 and 2 through its SDK's
 # transaction(fn); see sdk/*/…transfer…), kill -9s the primary of worker group 1,
-# waits for the cluster to be whole again, kill -9s the router primary, then stops
-# the loops and checks, per SDK: the loop saw no error, every transfer it was told
-# succeeded is recorded exactly once, no other transfer is, every account's
-# balance is its start plus what the recorded transfers moved, and the total is
-# unchanged; and every loop goes on after each failover. It prints the longest
-# pause of one transfer and the retry counts.
+# waits for the cluster to be whole again, kill -9s the router primary, switches
+# the router back by plan (shale switchover: the serving node becomes a read-only
+# standby that stays up), then stops the loops and checks, per SDK: the loop saw
+# no error, every transfer it was told succeeded is recorded exactly once, no other
+# transfer is, every account's balance is its start plus what the recorded
+# transfers moved, the total is unchanged, and the loop went on after each kill and
+# after the switchover. It prints the longest pause of one transfer after each
+# event and the retry counts.
 # A COMMAND is called as: COMMAND URI LABEL ACCOUNTS_A ACCOUNTS_B STOP_FILE RESULTS_FILE,
 # and writes one line per transfer: "ok ID FROM TO AMOUNT MS ATTEMPTS SQLSTATE" or "err ID MESSAGE".
 
@@ -96,16 +98,25 @@ transfers_under_failover() {
   mark_loops router "${labels[@]}"
   kill_primary_and_wait 0 "router"
   check_loops_go_on "router" "${labels[@]}"
+  # a planned switchover back: the router node that serves turns into a read-only
+  # standby and stays up, so the clients must leave it for the other one
+  wait_cluster_healthy 90 || echo "# the cluster was not whole again within 90 s"
+  mark_loops switchover "${labels[@]}"
+  "$SHALE_BIN" switchover --dir "$CLUSTER_DIR" --group 0 >"$work/switchover.out" 2>&1 || cat "$work/switchover.out"
+  echo "# switched the router primary over to port $(primary_port 0)"
+  check_loops_go_on "router switchover" "${labels[@]}"
   touch "$work/stop-transfers"
   for pid in "${pids[@]}"; do wait "$pid" || true; done
   for label in "${labels[@]}"; do
     eval "a=\$accounts_$label"
     check_transfer_results "$label" "$a" "$work/transfers-$label"
-    eval "worker_mark=\$mark_worker_$label router_mark=\$mark_router_$label"
-    awk -v label="$label" -v w="$worker_mark" -v r="$router_mark" '$1 == "ok" {
-        if (NR > w && NR <= r && $6 > worker) worker = $6; if (NR > r && $6 > router) router = $6 }
-      END { printf "# %s: longest pause from the worker kill on: %d ms; from the router kill on: %d ms\n", label, worker, router }' \
-      "$work/transfers-$label"
+    eval "worker_mark=\$mark_worker_$label router_mark=\$mark_router_$label switch_mark=\$mark_switchover_$label"
+    awk -v label="$label" -v w="$worker_mark" -v r="$router_mark" -v s="$switch_mark" '$1 == "ok" {
+        if (NR > w && NR <= r && $6 > worker) worker = $6
+        if (NR > r && NR <= s && $6 > router) router = $6
+        if (NR > s && $6 > switched) switched = $6 }
+      END { printf "# %s: longest pause from the worker kill on: %d ms; from the router kill on: %d ms; from the switchover on: %d ms\n",
+            label, worker, router, switched }' "$work/transfers-$label"
   done
 }
 
