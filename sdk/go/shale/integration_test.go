@@ -86,12 +86,35 @@ func TestTenantHandleStaysOnItsShard(t *testing.T) {
 	// a reference table joined in a pinned read is fine
 	var limit int
 	err := acme.QueryRow(ctx, `SELECT p.max_projects FROM go_projects j JOIN go_plans p ON p.code = 'free'
-		WHERE j.org_id = 1 AND j.id = 1`).Scan(&limit)
+		WHERE j.org_id = $1 AND j.id = $2`, 1, 1).Scan(&limit)
 	if err != nil || limit != 3 {
 		t.Fatalf("got %d, %v", limit, err)
 	}
-	if _, err := acme.Exec(ctx, "UPDATE go_projects SET name = 'renamed' WHERE org_id = 1 AND id = 1"); err != nil {
+	if _, err := acme.Exec(ctx, "UPDATE go_projects SET name = 'renamed' WHERE org_id = $1 AND id = $2", 1, 1); err != nil {
 		t.Fatal(err)
+	}
+
+	// another tenant on the same shard as tenant 1 passes the shard check; the pin proof stops it
+	var neighbour int64
+	if err := db.QueryRow(ctx, `SELECT min(k) FROM generate_series(2, 1000) k
+		WHERE shale.shard_for('go_projects', k) = shale.shard_for('go_projects', 1)`).Scan(&neighbour); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		sql    string
+		args   []any
+		reason string
+	}{
+		{"SELECT name FROM go_projects WHERE org_id = $1", []any{neighbour}, "pass the tenant (1) as a parameter"},
+		{"SELECT name FROM go_projects WHERE org_id = 1", nil, "pass the tenant (1) as a parameter"},
+		{"SELECT name FROM go_projects WHERE org_id = $1 AND id IN (SELECT id FROM go_projects WHERE org_id = $2)",
+			[]any{int64(1), neighbour}, "do not all follow the tenant's parameter"},
+	} {
+		_, err := acme.Exec(ctx, c.sql, c.args...)
+		var scope *TenantScopeError
+		if !errors.As(err, &scope) || !strings.Contains(scope.Reason, c.reason) {
+			t.Errorf("%s %v: got %v, want a TenantScopeError containing %q", c.sql, c.args, err, c.reason)
+		}
 	}
 
 	refusals := map[string]string{

@@ -6,7 +6,10 @@
 // the statement only when every one is a router statement on one shard and that
 // shard holds the tenant's hash range (asked once per shard with
 // shale.shard_for, then cached: a shard's range never changes, a split makes new
-// shards). A shard of a reference table is accepted for reads only. INSERT goes
+// shards). Other tenants can share that shard, so the handle also proves, once
+// per statement text, that the shard follows the tenant's value: the tenant must
+// be one of the arguments, and with that argument replaced by a value on another
+// shard the statement must move to that value's shard (tenant_pin.go). A shard of a reference table is accepted for reads only. INSERT goes
 // through Insert, which sets the distribution column to the tenant itself,
 // because Shale's EXPLAIN of an INSERT does not name a shard. Anything else (a
 // multi-shard statement, another tenant's shard, no distributed table, DDL) is
@@ -41,6 +44,8 @@ type Tenant struct {
 	lock   sync.Mutex
 	shards map[int64]shardScope // verdicts per shard id
 	tables map[string]tableInfo // distribution columns per table name, for Insert
+	pins   map[string]int       // statement text -> index of the argument proven to pin it
+	probe  any                  // a value of the tenant's type on another shard (tenant_pin.go)
 }
 
 type shardScope struct {
@@ -59,7 +64,7 @@ type tableInfo struct {
 // an integer, a string, a UUID string.
 func (db *DB) Tenant(value any) *Tenant {
 	return &Tenant{db: db, value: value, text: fmt.Sprint(value),
-		shards: map[int64]shardScope{}, tables: map[string]tableInfo{}}
+		shards: map[int64]shardScope{}, tables: map[string]tableInfo{}, pins: map[string]int{}}
 }
 
 // Value is the tenant's distribution value.
@@ -151,14 +156,7 @@ func (x *TenantTx) Insert(ctx context.Context, table string, row map[string]any)
 
 // check refuses sql unless it runs on the tenant's shard only (see the file comment).
 func (t *Tenant) check(ctx context.Context, q querier, sql string, args []any) error {
-	var explained string
-	if err := q.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&explained); err != nil {
-		if e, ok := asError(err).(*Error); ok && e.SQLState == "42601" {
-			return t.refuse(sql, "only SELECT, UPDATE and DELETE run on a tenant handle (EXPLAIN refused the statement: "+e.Message+")")
-		}
-		return asError(err)
-	}
-	scans, err := remoteScansOfPlan(explained)
+	scans, err := t.explain(ctx, q, sql, args)
 	if err != nil {
 		return err
 	}
@@ -168,18 +166,38 @@ func (t *Tenant) check(ctx context.Context, q querier, sql string, args []any) e
 	if err := t.learnShards(ctx, q, scans); err != nil {
 		return err
 	}
+	var distributed []remoteScan
 	t.lock.Lock()
-	defer t.lock.Unlock()
 	for _, scan := range scans {
 		scope := t.shards[scan.Shard]
 		switch {
 		case scope.reference && !isReadOnlyShardSQL(scan.ShardSQL):
+			t.lock.Unlock()
 			return t.refuse(sql, "a write to a reference table changes every tenant's copy; run it on the DB")
 		case !scope.reference && !scope.holdsValue:
+			t.lock.Unlock()
 			return t.refuse(sql, fmt.Sprintf("the statement runs on shard %d, which does not hold tenant %s", scan.Shard, t.text))
+		case !scope.reference:
+			distributed = append(distributed, scan)
 		}
 	}
-	return nil
+	t.lock.Unlock()
+	if len(distributed) == 0 {
+		return nil // reference tables only: every tenant's copy, read
+	}
+	return t.provePinnedByTenant(ctx, q, sql, args, distributed[0].Shard)
+}
+
+// explain returns the ShaleRemoteScan nodes of the statement's plan for these arguments.
+func (t *Tenant) explain(ctx context.Context, q querier, sql string, args []any) ([]remoteScan, error) {
+	var explained string
+	if err := q.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+sql, args...).Scan(&explained); err != nil {
+		if e, ok := asError(err).(*Error); ok && e.SQLState == "42601" {
+			return nil, t.refuse(sql, "only SELECT, UPDATE and DELETE run on a tenant handle (EXPLAIN refused the statement: "+e.Message+")")
+		}
+		return nil, asError(err)
+	}
+	return remoteScansOfPlan(explained)
 }
 
 // learnShards asks the router, once per shard, whether a shard is a reference
