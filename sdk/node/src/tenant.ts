@@ -5,13 +5,16 @@
 // nodes (plan.ts), and accepts it only when each one is a router statement on
 // one shard whose hash range holds the tenant (asked once per shard with
 // shale.shard_for, then cached: a shard's range never changes, a split makes new
-// shards). A reference table's shard is accepted for reads only. INSERT goes
+// shards). Other tenants can share that shard, so the handle also proves, once per
+// statement text, that the shard follows the tenant's parameter (tenant-pin.ts).
+// A reference table's shard is accepted for reads only. INSERT goes
 // through insert(), which sets the distribution column itself, because Shale's
 // EXPLAIN of an INSERT names no shard. Anything else is refused with a
 // TenantScopeError before it runs. Cost: one extra round trip per statement.
 import { QueryResult, QueryResultRow } from "pg";
 import { ShaleError, TenantScopeError, toShaleError } from "./errors";
-import { isReadOnlyShardSql, remoteScansOfPlan, scopeProblem } from "./plan";
+import { RemoteScan, isReadOnlyShardSql, remoteScansOfPlan, scopeProblem } from "./plan";
+import { provePinnedByTenant } from "./tenant-pin";
 import { TransactionOptions, TransactionReport } from "./transaction";
 
 /** Something that runs a query: the Database or a Transaction. */
@@ -33,8 +36,12 @@ interface TableInfo {
 }
 
 /** Shared by a Tenant and its transactions: what the handle learned about shards and tables. */
-class TenantScope {
+export class TenantScope {
   readonly text: string;
+  /** Statement text -> index of the parameter proven to pin it (tenant-pin.ts). */
+  readonly pins = new Map<string, number>();
+  /** A value of the tenant's type on another shard (tenant-pin.ts). */
+  probe?: TenantValue;
   private readonly shards = new Map<number, ShardScope>();
   private readonly tables = new Map<string, TableInfo>();
 
@@ -48,20 +55,11 @@ class TenantScope {
 
   /** Refuses sql unless it runs on the tenant's shard only (see the file comment). */
   async check(q: Queryable, sql: string, params: unknown[] = []): Promise<void> {
-    let explained: unknown;
-    try {
-      explained = (await q.query(`EXPLAIN (FORMAT JSON) ${sql}`, params)).rows[0]["QUERY PLAN"];
-    } catch (error) {
-      const e = toShaleError(error);
-      if (e instanceof ShaleError && e.sqlstate === "42601") {
-        throw this.refuse(sql, `only SELECT, UPDATE and DELETE run on a tenant handle (EXPLAIN refused the statement: ${e.message})`);
-      }
-      throw e;
-    }
-    const scans = remoteScansOfPlan(explained);
+    const scans = await this.explain(q, sql, params);
     const problem = scopeProblem(scans);
     if (problem) throw this.refuse(sql, problem);
     await this.learnShards(q, scans.map((scan) => scan.shard));
+    const distributed: RemoteScan[] = [];
     for (const scan of scans) {
       const scope = this.shards.get(scan.shard)!;
       if (scope.reference && !isReadOnlyShardSql(scan.shardSql)) {
@@ -70,6 +68,21 @@ class TenantScope {
       if (!scope.reference && !scope.holdsValue) {
         throw this.refuse(sql, `the statement runs on shard ${scan.shard}, which does not hold tenant ${this.text}`);
       }
+      if (!scope.reference) distributed.push(scan);
+    }
+    if (distributed.length > 0) await provePinnedByTenant(this, q, sql, params, distributed[0].shard);
+  }
+
+  /** The ShaleRemoteScan nodes of the statement's plan for these parameters. */
+  async explain(q: Queryable, sql: string, params: unknown[]): Promise<RemoteScan[]> {
+    try {
+      return remoteScansOfPlan((await q.query(`EXPLAIN (FORMAT JSON) ${sql}`, params)).rows[0]["QUERY PLAN"]);
+    } catch (error) {
+      const e = toShaleError(error);
+      if (e instanceof ShaleError && e.sqlstate === "42601") {
+        throw this.refuse(sql, `only SELECT, UPDATE and DELETE run on a tenant handle (EXPLAIN refused the statement: ${e.message})`);
+      }
+      throw e;
     }
   }
 

@@ -112,12 +112,24 @@ test("tenant handle: its own shard only", { skip }, async () => {
   await globex.insert("node_projects", { id: 1, name: "first" });
   assert.equal((await acme.query("SELECT name FROM node_projects WHERE org_id = $1 AND id = $2", [1, 1])).rows[0].name, "first");
   const joined = await acme.query(
-    "SELECT p.max_projects FROM node_projects j JOIN node_plans p ON p.code = 'free' WHERE j.org_id = 1 AND j.id = 1");
+    "SELECT p.max_projects FROM node_projects j JOIN node_plans p ON p.code = 'free' WHERE j.org_id = $1 AND j.id = $2", [1, 1]);
   assert.equal(joined.rows[0].max_projects, 3);
-  await acme.query("UPDATE node_projects SET name = 'renamed' WHERE org_id = 1 AND id = 1");
-  const { value, report } = await acme.transactionWithReport((tx) => tx.query("SELECT name FROM node_projects WHERE org_id = 1 AND id = 1"));
+  await acme.query("UPDATE node_projects SET name = 'renamed' WHERE org_id = $1 AND id = $2", [1, 1]);
+  const { value, report } = await acme.transactionWithReport((tx) => tx.query("SELECT name FROM node_projects WHERE org_id = $1 AND id = 1", [1]));
   assert.equal(value.rows[0].name, "renamed");
   assert.equal(report.attempts, 1);
+
+  // another tenant on the same shard as tenant 1 passes the shard check; the pin proof stops it
+  const neighbour = Number((await db.query(`SELECT min(k)::int AS k FROM generate_series(2, 1000) k
+    WHERE shale.shard_for('node_projects', k) = shale.shard_for('node_projects', 1)`)).rows[0].k);
+  for (const [sql, params, reason] of [
+    ["SELECT name FROM node_projects WHERE org_id = $1", [neighbour], "pass the tenant (1) as a parameter"],
+    ["SELECT name FROM node_projects WHERE org_id = 1", [], "pass the tenant (1) as a parameter"],
+    ["SELECT name FROM node_projects WHERE org_id = $1 AND id IN (SELECT id FROM node_projects WHERE org_id = $2)", [1, neighbour],
+      "do not all follow the tenant's parameter"],
+  ]) {
+    await assert.rejects(acme.query(sql, params), (e) => e instanceof TenantScopeError && e.reason.includes(reason), sql);
+  }
 
   const refusals = {
     "SELECT name FROM node_projects WHERE org_id = 2": "does not hold tenant 1",

@@ -35,11 +35,28 @@ def test_tenant_handle_stays_on_its_shard(db, tables):
     acme.insert("py_projects", {"id": 1, "name": "first"})
     globex.insert("py_projects", {"id": 1, "name": "first"})
     assert acme.query("SELECT name FROM py_projects WHERE org_id = %s AND id = %s", [1, 1]) == [{"name": "first"}]
-    joined = acme.query("SELECT p.max_projects FROM py_projects j JOIN py_plans p ON p.code = 'free' WHERE j.org_id = 1 AND j.id = 1")
+    joined = acme.query(
+        "SELECT p.max_projects FROM py_projects j JOIN py_plans p ON p.code = 'free' WHERE j.org_id = %s AND j.id = %s", [1, 1]
+    )
     assert joined == [{"max_projects": 3}]
-    assert acme.execute("UPDATE py_projects SET name = 'renamed' WHERE org_id = 1 AND id = 1") == 1
-    rows, report = acme.transaction_with_report(lambda tx: tx.query("SELECT name FROM py_projects WHERE org_id = 1 AND id = 1"))
+    assert acme.execute("UPDATE py_projects SET name = 'renamed' WHERE org_id = %s AND id = %s", [1, 1]) == 1
+    rows, report = acme.transaction_with_report(lambda tx: tx.query("SELECT name FROM py_projects WHERE org_id = %s AND id = 1", [1]))
     assert rows == [{"name": "renamed"}] and report.attempts == 1
+
+    # another tenant on the same shard as tenant 1 passes the shard check; the pin proof stops it
+    neighbour = db.query(
+        """SELECT min(k) AS k FROM generate_series(2, 1000) k
+            WHERE shale.shard_for('py_projects', k) = shale.shard_for('py_projects', 1)"""
+    )[0]["k"]
+    for sql, params, reason in [
+        ("SELECT name FROM py_projects WHERE org_id = %s", [neighbour], "pass the tenant (1) as a parameter"),
+        ("SELECT name FROM py_projects WHERE org_id = 1", [], "pass the tenant (1) as a parameter"),
+        ("SELECT name FROM py_projects WHERE org_id = %s AND id IN (SELECT id FROM py_projects WHERE org_id = %s)",
+         [1, neighbour], "do not all follow the tenant's parameter"),
+    ]:
+        with pytest.raises(TenantScopeError) as refused:
+            acme.query(sql, params)
+        assert reason in refused.value.reason, sql
 
     refusals = {
         "SELECT name FROM py_projects WHERE org_id = 2": "does not hold tenant 1",

@@ -5,7 +5,9 @@ parameters (a plain EXPLAIN contacts no worker), reads the ShaleRemoteScan
 nodes (plan.py), and accepts it only when each one is a router statement on one
 shard whose hash range holds the tenant (asked once per shard with
 shale.shard_for, then cached: a shard's range never changes, a split makes new
-shards). A reference table's shard is accepted for reads only. INSERT goes
+shards). Other tenants can share that shard, so the handle also proves, once per
+statement text, that the shard follows the tenant's parameter (tenant_pin.py).
+A reference table's shard is accepted for reads only. INSERT goes
 through insert(), which sets the distribution column itself, because Shale's
 EXPLAIN of an INSERT names no shard. Anything else is refused with a
 TenantScopeError before it runs. Cost: one extra round trip per statement.
@@ -19,7 +21,8 @@ from .errors import ShaleError, TenantScopeError
 
 if TYPE_CHECKING:
     from .transaction import TransactionReport
-from .plan import is_read_only_shard_sql, remote_scans_of_plan, scope_problem
+from .plan import RemoteScan, is_read_only_shard_sql, remote_scans_of_plan, scope_problem
+from .tenant_pin import prove_pinned_by_tenant
 
 T = TypeVar("T")
 TenantValue = Union[str, int]
@@ -40,12 +43,33 @@ class _TenantScope:
         self._lock = threading.Lock()
         self._shards: Dict[int, Tuple[bool, bool]] = {}  # shard id -> (reference, holds the value)
         self._tables: Dict[str, Tuple[str, str, Optional[str]]] = {}  # name -> (quoted name, kind, column)
+        self.pins: Dict[str, int] = {}  # statement text -> index of the parameter proven to pin it (tenant_pin.py)
+        self.probe: Optional[TenantValue] = None  # a value of the tenant's type on another shard (tenant_pin.py)
 
     def refuse(self, statement: str, reason: str) -> TenantScopeError:
         return TenantScopeError(self.text, statement, reason)
 
     def check(self, q: Queryable, sql: str, params: Optional[Sequence[Any]]) -> None:
         """Raises TenantScopeError unless sql runs on the tenant's shard only."""
+        scans = self.explain(q, sql, params)
+        problem = scope_problem(scans)
+        if problem:
+            raise self.refuse(sql, problem)
+        self._learn_shards(q, [scan.shard for scan in scans])
+        distributed = []
+        for scan in scans:
+            reference, holds_value = self._shards[scan.shard]
+            if reference and not is_read_only_shard_sql(scan.shard_sql):
+                raise self.refuse(sql, "a write to a reference table changes every tenant's copy; run it on the Database")
+            if not reference and not holds_value:
+                raise self.refuse(sql, f"the statement runs on shard {scan.shard}, which does not hold tenant {self.text}")
+            if not reference:
+                distributed.append(scan)
+        if distributed:
+            prove_pinned_by_tenant(self, q, sql, list(params or []), distributed[0].shard)
+
+    def explain(self, q: Queryable, sql: str, params: Optional[Sequence[Any]]) -> List[RemoteScan]:
+        """The ShaleRemoteScan nodes of the statement's plan for these parameters."""
         try:
             explained = q.query(f"EXPLAIN (FORMAT JSON) {sql}", params)[0]["QUERY PLAN"]
         except ShaleError as error:
@@ -54,17 +78,7 @@ class _TenantScope:
                     sql, f"only SELECT, UPDATE and DELETE run on a tenant handle (EXPLAIN refused the statement: {error.message})"
                 ) from error
             raise
-        scans = remote_scans_of_plan(explained)
-        problem = scope_problem(scans)
-        if problem:
-            raise self.refuse(sql, problem)
-        self._learn_shards(q, [scan.shard for scan in scans])
-        for scan in scans:
-            reference, holds_value = self._shards[scan.shard]
-            if reference and not is_read_only_shard_sql(scan.shard_sql):
-                raise self.refuse(sql, "a write to a reference table changes every tenant's copy; run it on the Database")
-            if not reference and not holds_value:
-                raise self.refuse(sql, f"the statement runs on shard {scan.shard}, which does not hold tenant {self.text}")
+        return remote_scans_of_plan(explained)
 
     def _learn_shards(self, q: Queryable, shards: List[int]) -> None:
         with self._lock:
