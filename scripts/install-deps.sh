@@ -25,6 +25,12 @@ packages=(
   pgbackrest
   "$@"
 )
+# the SDKs' tests (test/e2e/sdks.sh): Go, Node.js with npm, and Python's venv, from Debian
+# only where the machine has none already
+command -v go >/dev/null || packages+=(golang-go)
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
+python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
 
 missing=()
 for package in "${packages[@]}"; do
