@@ -2,10 +2,12 @@
 #   the extension (PGXS, extension/Makefile) and
 #   the daemon, the CLI and the unit tests (CMake, CMakeLists.txt → build/).
 #
-#   make up      install deps, build, install, start a local cluster, print its URI
-#   make serve   install deps, build, install, start shale serve and a first database (API, token, URI)
+#   make up      install deps, build, install, start the platform on this machine: shale serve
+#                (the /v1 API) and a first database "main"; prints the API, the token and the URI (last)
+#   make down    stop what make up started (the data stays)
+#   make cluster install deps, build, install, start one bare cluster with shale up, print its URI
 #   make check   install deps, build, install, run every test suite
-.PHONY: all deps build build-extension build-native install up serve check format lint clean
+.PHONY: all deps build build-extension build-native install up down cluster serve check format lint clean
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 BUILD_DIR ?= build
@@ -35,11 +37,16 @@ install: build
 
 up: deps
 	@$(MAKE) --no-print-directory install >/dev/null
-	@/usr/local/bin/shale up $(UP_ARGS)
-
-serve: deps
-	@$(MAKE) --no-print-directory install >/dev/null
 	@bash scripts/serve-up.sh
+
+down:
+	@bash scripts/serve-down.sh
+
+serve: up
+
+cluster: deps
+	@$(MAKE) --no-print-directory install >/dev/null
+	@/usr/local/bin/shale up $(UP_ARGS)
 
 check: deps
 	$(MAKE) --no-print-directory install

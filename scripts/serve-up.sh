@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# serve-up.sh — `make serve`: starts `shale serve` on this machine (detached,
+# serve-up.sh — `make up`: starts `shale serve` on this machine (detached,
 # in ./.shale-serve unless SHALE_SERVE_DIR says otherwise) unless it already
 # runs, creates a first database "main" from the blank template unless it
 # exists, and prints the API address, the admin token and the database URI
