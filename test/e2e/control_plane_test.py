@@ -20,7 +20,8 @@ SHALE = os.environ["SHALE_BIN"]
 WORK = os.environ["CP_WORK"]
 PORT = int(os.environ["CP_PORT"])
 GRACE_S = 6
-serve = Serve(SHALE, os.path.join(WORK, "serve"), PORT, ["--grace-period", str(GRACE_S), "--rate-limit", "100"])
+serve = Serve(SHALE, os.path.join(WORK, "serve"), PORT,
+              ["--grace-period", str(GRACE_S), "--rate-limit", "100", "--storage-interval", "1"])
 checks = 0
 
 
@@ -167,6 +168,14 @@ def main():
     check(wide.status == 403 and "starter" in wide.json["message"] and wide.json["field"] == "worker_groups",
           f"11 worker groups on starter: {wide}")
     check(api.call("PATCH", f"/v1/databases/{database['id']}", {"plan": "gold"}).status == 422, "unknown plan: 422")
+
+    step("storage against the plan's limit")
+    deadline = time.time() + 20
+    while time.time() < deadline and api.get(f"/v1/databases/{database['id']}").json["database"]["storage_bytes"] is None:
+        time.sleep(0.5)
+    measured = api.get(f"/v1/databases/{database['id']}").json["database"]
+    check(measured["storage_bytes"] and measured["storage_bytes"] > 1000000 and measured["storage_limit_gb"] == 10,
+          f"storage measured against the free plan's 10 GB: {measured}")
 
     step("database details: nodes, shards, events, backups")
     base = f"/v1/databases/{database['id']}"
