@@ -372,6 +372,8 @@ def main():
     code, out, _ = cli("db", "show", "from-cli")
     check(code == 0 and "ready" in out, f"db show: {out}")
     check(cli("db", "show", "missing")[0] == 4, "db show of an unknown database: exit 4")
+    code, out, _ = cli("db", "connect", "from-cli", stdin="SELECT 40 + 2 AS answer;\n")
+    check(code == 0 and "42" in out, f"db connect runs psql on the database: {code} {out}")
     check(cli("db", "create", "x", "--workers", "many")[0] == 2, "bad --workers: exit 2")
     code, _, err = cli("db", "create", "too-wide", "--plan", "starter", "--workers", "11")
     check(code == 1 and "starter plan allows 10 worker groups" in err, f"over the plan: exit 1 ({code}, {err})")
