@@ -118,6 +118,7 @@ int run_serve(ServeOptions options)
     http.server_name = "shale-serve";
     http.max_body_bytes = 64 * 1024;
     http.retry_listen = false;
+    http.threads = 4;  // a request waiting for a database does not hold up the others
     http.error_body = [](int status, const std::string &message) {
         return api_error_body(status, code_for_status(status), message);
     };

@@ -117,6 +117,19 @@ def main():
         answer = api.post("/v1/tokens", bad)
         check(answer.status == 422 and "field" in answer.json, f"bad token body {bad}: {answer}")
 
+    step("parallel requests: one Idempotency-Key, many clients at once")
+    from concurrent.futures import ThreadPoolExecutor
+    tokens_before = len(api.get("/v1/tokens").json["tokens"])
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(lambda _: api.post("/v1/tokens", {"name": "parallel"},
+                                                   headers={"Idempotency-Key": "parallel-token"}), range(24)))
+    check(all(a.status == 201 for a in answers), f"every parallel retry answered 201: {[a.status for a in answers]}")
+    check(len({a.json["token"]["id"] for a in answers}) == 1, "every parallel retry got the same token")
+    check(len(api.get("/v1/tokens").json["tokens"]) == tokens_before + 1, "exactly one token was made")
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        listed = list(pool.map(lambda _: api.get("/v1/plans").status, range(48)))
+    check(listed == [200] * 48, f"48 parallel GETs: {set(listed)}")
+
     step("bad input is a 4xx, never a 500")
     for raw, status in [("{", 400), ("[1, 2]", 400), ("null", 400), ('"text"', 400), ("{}", 422),
                         ('{"name": ""}', 422), ('{"name": "UPPER"}', 422), ('{"name": "a-"}', 422),
