@@ -244,6 +244,10 @@ HttpResponse ControlPlaneApi::run_change(ApiCall &call, const Route &route)
         sha256_hex(call.request.method + " " + parse_target(call.request.target).path + "\n" + call.body.dump());
     call.store.exec("BEGIN");
     try {
+        // changes to one resource (a database, its roles, a token) run one at a time: two parallel
+        // DELETEs of a database see each other, two creations of one role cannot both pass the check
+        if (call.params.count("id"))
+            call.store.exec("SELECT pg_advisory_xact_lock(hashtext('resource:' || $1))", {call.params["id"]});
         if (idempotent) {
             // the row lock makes a concurrent retry wait for the first answer
             call.store.exec("SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))",

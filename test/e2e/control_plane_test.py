@@ -6,6 +6,7 @@ the middle of a creation; the CLI's API commands and their exit codes. Every
 answer is checked against docs/control-plane-openapi.json."""
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 import socket
 import subprocess
 import sys
@@ -118,7 +119,6 @@ def main():
         check(answer.status == 422 and "field" in answer.json, f"bad token body {bad}: {answer}")
 
     step("parallel requests: one Idempotency-Key, many clients at once")
-    from concurrent.futures import ThreadPoolExecutor
     tokens_before = len(api.get("/v1/tokens").json["tokens"])
     with ThreadPoolExecutor(max_workers=12) as pool:
         answers = list(pool.map(lambda _: api.post("/v1/tokens", {"name": "parallel"},
@@ -213,6 +213,10 @@ def main():
     listed = writer.get(base + "/roles").json["roles"]
     check([r["name"] for r in listed] == ["app"] and role.json["password"] not in json.dumps(listed), "role list")
     check(writer.post(base + "/roles", {"name": "app"}).status == 409, "duplicate role: 409")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        racing = sorted(pool.map(lambda _: writer.post(base + "/roles", {"name": "racer"}).status, range(6)))
+    check(racing == [201] + [409] * 5, f"six parallel creations of one role: one 201, five 409: {racing}")
+    check(writer.call("DELETE", base + "/roles/racer").status == 204, "delete the raced role")
     for bad in ["postgres", "pg_x", "shale_x", "Bad", "1x", "a" * 64, ""]:
         check(writer.post(base + "/roles", {"name": bad}).status == 422, f"role name {bad!r}: 422")
     reset = writer.post(base + "/roles/app/reset-password")
