@@ -113,7 +113,10 @@ const char *kDbUsage =
     "  shale db show NAME [--json]\n"
     "  shale db connect NAME     (opens psql on the database)\n"
     "  shale db delete NAME [--no-wait] [--json]\n"
-    "  shale db undelete NAME [--no-wait] [--json]";
+    "  shale db undelete NAME [--no-wait] [--json]\n"
+    "  shale db restore NAME NEW_NAME --to RESTORE_POINT_OR_UTC_TIME [--replicas R] [--no-wait] [--json]\n"
+    "  shale db backup NAME [--json]              (waits for it)\n"
+    "  shale db restore-point NAME [--name POINT] [--json]   (prints the point's name)";
 
 // finish_operation waits (unless --no-wait), then prints the database and
 // returns 0, or 1 when the operation failed.
@@ -143,7 +146,8 @@ int finish_operation(const ApiCredentials &credentials, const Arguments &argumen
 int db_command(const std::vector<std::string> &raw)
 {
     Arguments arguments =
-        parse_arguments(raw, {"--template", "--plan", "--workers", "--replicas"}, {"--no-wait"}, kDbUsage);
+        parse_arguments(raw, {"--template", "--plan", "--workers", "--replicas", "--to", "--name"}, {"--no-wait"},
+                        kDbUsage);
     if (arguments.words.empty())
         throw CliError(kDbUsage, kExitUsage);
     const std::string action = arguments.words[0];
@@ -184,6 +188,18 @@ int db_command(const std::vector<std::string> &raw)
                       << database["worker_groups"].get<int>() << database["id"].get<std::string>() << "\n";
         return kExitOk;
     }
+    if (action == "restore") {
+        if (arguments.words.size() != 3 || !arguments.has("--to"))
+            throw CliError(std::string("shale db restore needs NAME NEW_NAME --to POINT\n") + kDbUsage, kExitUsage);
+        json source = find_database_by_name(credentials, arguments.words[1]);
+        json body{{"name", arguments.words[2]}, {"to", arguments.get("--to")}};
+        if (arguments.has("--replicas"))
+            body["replicas"] = parse_count("--replicas", arguments.get("--replicas"), 0, 2);
+        json started = api_request(credentials, "POST", "/v1/databases/" + source["id"].get<std::string>() + "/restore",
+                                   body, "cli-" + random_hex(16))
+                           .body;
+        return finish_operation(credentials, arguments, started);
+    }
     json database = find_database_by_name(credentials, need_name());
     const std::string id = database["id"];
     if (action == "show") {
@@ -211,6 +227,23 @@ int db_command(const std::vector<std::string> &raw)
                                 api_request(credentials, "POST", "/v1/databases/" + id + "/undelete", json::object(),
                                             "cli-" + random_hex(16))
                                     .body);
+    if (action == "backup" || action == "restore-point") {
+        json body = json::object();
+        if (action == "restore-point" && arguments.has("--name"))
+            body["name"] = arguments.get("--name");
+        std::string target = "/v1/databases/" + id + (action == "backup" ? "/backups" : "/restore-points");
+        json started = api_request(credentials, "POST", target, body, "cli-" + random_hex(16)).body;
+        json operation = wait_for_operation(credentials, started["operation"]["id"], arguments.has("--json"));
+        if (arguments.has("--json"))
+            print_json({{"operation", operation}});
+        else if (operation["state"] == "failed")
+            std::cout << "error: " << text_or_dash(operation["error"]) << std::endl;
+        else
+            std::cout << (action == "backup" ? std::string("backup done")
+                                             : operation["args"].value("name", std::string("")))
+                      << std::endl;
+        return operation["state"] == "failed" ? kExitFailure : kExitOk;
+    }
     throw CliError("unknown db action \"" + action + "\"\n" + kDbUsage, kExitUsage);
 }
 

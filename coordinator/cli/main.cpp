@@ -91,6 +91,8 @@ int run_serve_command(const std::vector<std::string> &arguments)
         ("grace-period", po::value<int>()->default_value(7 * 24 * 3600), "seconds a deleted database can be "
                                                                            "undeleted")
         ("max-parallel", po::value<int>()->default_value(5), "operations run at once")
+        ("storage-interval", po::value<int>()->default_value(60), "seconds between measurements of every "
+                                                                   "database's storage")
         ("token-file", po::value<std::string>(), "also write the first admin token to this file (mode 0600)")
         ("log-file", po::value<std::string>(), "log here instead of stderr");
     po::variables_map values;
@@ -124,6 +126,8 @@ int run_serve_command(const std::vector<std::string> &arguments)
     check_range("--grace-period", serve.config.grace_period_s, 0, 365 * 24 * 3600);
     serve.config.max_parallel_operations = values["max-parallel"].as<int>();
     check_range("--max-parallel", serve.config.max_parallel_operations, 1, 64);
+    serve.config.storage_interval_s = values["storage-interval"].as<int>();
+    check_range("--storage-interval", serve.config.storage_interval_s, 1, 86400);
     serve.config.shale_binary = shale::executable_dir() + "/shale";
     if (values.count("token-file"))
         serve.token_file = values["token-file"].as<std::string>();

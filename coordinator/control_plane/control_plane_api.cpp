@@ -45,7 +45,7 @@ HttpResponse error_answer(const ApiError &error)
 
 ControlPlaneApi::ControlPlaneApi(const ServeConfig &config, const std::string &state_conninfo,
                                  OperationRunner &runner)
-    : config_(config), store_(state_conninfo), runner_(runner),
+    : config_(config), state_conninfo_(state_conninfo), runner_(runner),
       token_limiter_(config.rate_per_second, config.rate_burst), failure_limiter_(1, config.auth_failure_burst)
 {
     add("GET", "/v1/openapi.json", "", get_openapi);
@@ -86,6 +86,22 @@ void ControlPlaneApi::add(const std::string &method, const std::string &pattern,
     routes_.push_back({method, split_path(pattern), scope, std::move(handler)});
 }
 
+std::unique_ptr<StateStore> ControlPlaneApi::lease_store()
+{
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    if (idle_stores_.empty())
+        return std::make_unique<StateStore>(state_conninfo_);
+    auto store = std::move(idle_stores_.back());
+    idle_stores_.pop_back();
+    return store;
+}
+
+void ControlPlaneApi::give_back(std::unique_ptr<StateStore> store)
+{
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    idle_stores_.push_back(std::move(store));
+}
+
 HttpResponse ControlPlaneApi::handle(const HttpRequest &request)
 {
     try {
@@ -99,7 +115,7 @@ HttpResponse ControlPlaneApi::handle(const HttpRequest &request)
     }
 }
 
-Caller ControlPlaneApi::authenticate(const HttpRequest &request)
+Caller ControlPlaneApi::authenticate(const HttpRequest &request, StateStore &store)
 {
     std::string header = request.header("authorization");
     const std::string bearer = "Bearer ";
@@ -121,7 +137,7 @@ Caller ControlPlaneApi::authenticate(const HttpRequest &request)
     std::string token = header.substr(bearer.size());
     if (token.size() > 200)
         refuse("the API token is not valid");
-    auto row = store_.json_row(
+    auto row = store.json_row(
         "SELECT jsonb_build_object('id', t.id, 'organization_id', t.organization_id, 'scope', t.scope, "
         "'operator', o.operator, 'revoked', t.revoked_at IS NOT NULL, "
         "'expired', t.expires_at IS NOT NULL AND t.expires_at <= now()) "
@@ -138,7 +154,7 @@ Caller ControlPlaneApi::authenticate(const HttpRequest &request)
     caller.organization_id = (*row)["organization_id"].get<std::string>();
     caller.scope = (*row)["scope"].get<std::string>();
     caller.operator_org = (*row)["operator"].get<bool>();
-    store_.exec("UPDATE control.tokens SET last_used_at = now() WHERE id = $1 AND "
+    store.exec("UPDATE control.tokens SET last_used_at = now() WHERE id = $1 AND "
                 "(last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
                 {caller.token_id});
     return caller;
@@ -179,9 +195,17 @@ HttpResponse ControlPlaneApi::dispatch(const HttpRequest &request)
         throw wrong;
     }
 
-    ApiCall call{request, params, target.query, Caller{}, nlohmann::json::object(), store_, config_, runner_};
+    // the lease goes back to the pool whatever happens (a broken connection reconnects on next use)
+    std::unique_ptr<StateStore> leased = lease_store();
+    struct GiveBack {
+        ControlPlaneApi &api;
+        std::unique_ptr<StateStore> &store;
+        ~GiveBack() { api.give_back(std::move(store)); }
+    } give_back_on_exit{*this, leased};
+    StateStore &store = *leased;
+    ApiCall call{request, params, target.query, Caller{}, nlohmann::json::object(), store, config_, runner_};
     if (!matched->scope.empty()) {
-        call.caller = authenticate(request);
+        call.caller = authenticate(request, store);
         int retry_after = 0;
         if (!token_limiter_.take("token:" + call.caller.token_id, &retry_after)) {
             ApiError limited(429, "rate_limited", "too many requests for this token; retry after " +
@@ -218,18 +242,22 @@ HttpResponse ControlPlaneApi::run_change(ApiCall &call, const Route &route)
                        "Idempotency-Key");
     const std::string request_hash =
         sha256_hex(call.request.method + " " + parse_target(call.request.target).path + "\n" + call.body.dump());
-    store_.exec("BEGIN");
+    call.store.exec("BEGIN");
     try {
+        // changes to one resource (a database, its roles, a token) run one at a time: two parallel
+        // DELETEs of a database see each other, two creations of one role cannot both pass the check
+        if (call.params.count("id"))
+            call.store.exec("SELECT pg_advisory_xact_lock(hashtext('resource:' || $1))", {call.params["id"]});
         if (idempotent) {
             // the row lock makes a concurrent retry wait for the first answer
-            store_.exec("SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))",
+            call.store.exec("SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))",
                         {call.caller.organization_id, key});
-            PgResult earlier = store_.exec(
+            PgResult earlier = call.store.exec(
                 "SELECT request_hash, status, body FROM control.idempotency_keys WHERE organization_id = $1 AND "
                 "key = $2 AND created_at > now() - interval '24 hours'",
                 {call.caller.organization_id, key});
             if (earlier.rows() > 0) {
-                store_.exec("ROLLBACK");
+                call.store.exec("ROLLBACK");
                 if (earlier.value(0, 0) != request_hash)
                     // 409, not the 422 the IETF draft suggests: a 422 always names a bad field
                     // of this request, and this request may be valid on its own
@@ -244,22 +272,22 @@ HttpResponse ControlPlaneApi::run_change(ApiCall &call, const Route &route)
         }
         HttpResponse response = route.handler(call);
         if (idempotent)
-            store_.exec("INSERT INTO control.idempotency_keys (organization_id, key, request_hash, status, body) "
+            call.store.exec("INSERT INTO control.idempotency_keys (organization_id, key, request_hash, status, body) "
                         "VALUES ($1, $2, $3, $4::int, $5) ON CONFLICT (organization_id, key) DO UPDATE SET "
                         "request_hash = EXCLUDED.request_hash, status = EXCLUDED.status, body = EXCLUDED.body, "
                         "created_at = now()",
                         {call.caller.organization_id, key, request_hash, std::to_string(response.status),
                          response.body});
-        store_.exec("COMMIT");
+        call.store.exec("COMMIT");
         return response;
     } catch (const ApiError &) {
-        if (PQtransactionStatus(store_.connection().get()) != PQTRANS_IDLE)
-            store_.exec("ROLLBACK");
+        if (PQtransactionStatus(call.store.connection().get()) != PQTRANS_IDLE)
+            call.store.exec("ROLLBACK");
         throw;
     } catch (...) {
-        if (PQstatus(store_.connection().get()) == CONNECTION_OK &&
-            PQtransactionStatus(store_.connection().get()) != PQTRANS_IDLE)
-            store_.connection().exec("ROLLBACK");
+        if (PQstatus(call.store.connection().get()) == CONNECTION_OK &&
+            PQtransactionStatus(call.store.connection().get()) != PQTRANS_IDLE)
+            call.store.connection().exec("ROLLBACK");
         throw;
     }
 }

@@ -1,9 +1,13 @@
 // control_plane_api.h — the /v1 API of `shale serve`: routing, bearer-token
 // authentication and scopes, rate limits, Idempotency-Key replay, and one
 // state transaction per change (the change and its audit record commit together).
+// handle() is called from several HTTP threads at once: each request leases a
+// state connection of its own from a small pool.
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -32,13 +36,18 @@ private:
     HttpResponse dispatch(const HttpRequest &request);
     // authenticate reads the bearer token; throws 401 for a missing, unknown,
     // expired or revoked one (and 429 after too many failures from one address).
-    Caller authenticate(const HttpRequest &request);
+    Caller authenticate(const HttpRequest &request, StateStore &store);
     // run_change runs a changing request in a state transaction, with
     // Idempotency-Key replay for POSTs.
     HttpResponse run_change(ApiCall &call, const Route &route);
+    // lease_store takes an idle state connection (or makes one); give_back returns it.
+    std::unique_ptr<StateStore> lease_store();
+    void give_back(std::unique_ptr<StateStore> store);
 
     const ServeConfig &config_;
-    StateStore store_;
+    std::string state_conninfo_;
+    std::mutex pool_mutex_;
+    std::vector<std::unique_ptr<StateStore>> idle_stores_;
     OperationRunner &runner_;
     RateLimiter token_limiter_;
     RateLimiter failure_limiter_;  // failed authentications per client address

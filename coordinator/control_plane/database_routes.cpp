@@ -21,7 +21,10 @@ const char *const kDatabaseJson =
     "'worker_groups', d.worker_groups, 'replicas', d.replicas, 'settings', d.settings, 'uri', d.uri, "
     "'error', d.error, 'parent_id', d.parent_id, 'created_at', control.iso(d.created_at), "
     "'updated_at', control.iso(d.updated_at), 'deleted_at', control.iso(d.deleted_at), "
-    "'purge_after', control.iso(d.purge_after))";
+    "'purge_after', control.iso(d.purge_after), 'storage_bytes', d.storage_bytes, "
+    "'storage_checked_at', control.iso(d.storage_checked_at), 'storage_limit_gb', "
+    "CASE WHEN d.plan = 'enterprise' THEN (SELECT (g.limits->>'storage_gb')::int FROM control.organizations g "
+    "WHERE g.id = d.organization_id) ELSE (SELECT p.storage_gb FROM control.plans p WHERE p.name = d.plan) END)";
 
 namespace {
 

@@ -21,8 +21,10 @@
 #include "control_plane/api_error.h"
 #include "control_plane/control_plane_api.h"
 #include "control_plane/operation_runner.h"
+#include "control_plane/plans.h"
 #include "control_plane/secrets.h"
 #include "control_plane/state_instance.h"
+#include "control_plane/storage_monitor.h"
 #include "control_plane/state_schema.h"
 #include "control_plane/state_store.h"
 #include "http/http_server.h"
@@ -100,6 +102,10 @@ int run_serve(ServeOptions options)
     StateStore store(state.conninfo());
     int version = migrate_state_schema(store.connection());
     logger.info("state database ready (schema version " + std::to_string(version) + ")");
+    for (const auto &plan : all_plans())
+        store.exec("INSERT INTO control.plans (name, storage_gb) VALUES ($1, NULLIF($2, '')::int) ON CONFLICT (name) "
+                   "DO UPDATE SET storage_gb = EXCLUDED.storage_gb",
+                   {plan.name, plan.storage_gb ? std::to_string(*plan.storage_gb) : ""});
     std::string token = bootstrap(store);
 
     OperationRunner runner(config, state.conninfo(), logger);
@@ -112,12 +118,15 @@ int run_serve(ServeOptions options)
     http.server_name = "shale-serve";
     http.max_body_bytes = 64 * 1024;
     http.retry_listen = false;
+    http.threads = 4;  // a request waiting for a database does not hold up the others
     http.error_body = [](int status, const std::string &message) {
         return api_error_body(status, code_for_status(status), message);
     };
     HttpServer server(http, [&api](const HttpRequest &request) { return api.handle(request); }, logger);
     server.start();
     runner.start();
+    StorageMonitor storage(state.conninfo(), logger, std::chrono::seconds(config.storage_interval_s));
+    storage.start();
 
     std::string address = "http://" + config.bind_address + ":" + std::to_string(config.port);
     std::cout << "shale serve: API on " << address << "/v1 (state: "
@@ -137,6 +146,7 @@ int run_serve(ServeOptions options)
     sigwait(&signals, &received);
     logger.info(std::string("shale serve: stopping (") + (received == SIGINT ? "SIGINT" : "SIGTERM") + ")");
     server.stop();
+    storage.stop();
     runner.stop();
     state.stop();  // the databases' own clusters keep running; `shale serve` starts again over them
     close(lock_fd);

@@ -17,6 +17,7 @@ struct ServeConfig {
     double auth_failure_burst = 20;      // failed authentications per client address before 429s (1/s refill)
     int grace_period_s = 7 * 24 * 3600;  // how long a deleted database can be undeleted
     int max_parallel_operations = 5;
+    int storage_interval_s = 60;         // how often the storage of every database is measured
     int database_port_first = 21000;     // databases take blocks of ports in [first, last)
     int database_port_last = 31000;
     std::string databases_dir() const { return dir + "/databases"; }

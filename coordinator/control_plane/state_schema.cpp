@@ -124,6 +124,12 @@ ALTER TABLE control.operations DROP CONSTRAINT operations_kind_check;
 ALTER TABLE control.operations ADD CONSTRAINT operations_kind_check
   CHECK (kind IN ('create', 'delete', 'undelete', 'purge', 'start', 'backup', 'restore_point', 'restore'));
 )SQL",
+    // 4: storage of each database, measured by the storage monitor
+    R"SQL(
+ALTER TABLE control.databases ADD COLUMN storage_bytes bigint, ADD COLUMN storage_checked_at timestamptz;
+-- the plans' limits as plans.cpp defines them, written at every start (for SQL that shows them)
+CREATE TABLE control.plans (name text PRIMARY KEY, storage_gb int);
+)SQL",
 };
 
 void exec_or_throw(const PgConnection &connection, const std::string &sql, const std::string &what)

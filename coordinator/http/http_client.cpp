@@ -32,7 +32,7 @@ HostPort split_base_url(const std::string &base_url)
     std::string rest = base_url.substr(scheme.size());
     size_t slash = rest.find('/');
     if (slash != std::string::npos)
-        rest = rest.substr(0, slash);
+        rest.resize(slash);
     size_t colon = rest.rfind(':');
     if (colon == std::string::npos)
         return {rest, "80"};

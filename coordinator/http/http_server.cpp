@@ -4,10 +4,12 @@
 // connection that reads a request, calls the handler and writes the answer,
 // keeping the connection open when the client asks for it.
 //
-// Why one thread with asynchronous sessions: the routes make short queries to
-// the router with their own libpq connection, so requests are served one after
-// the other anyway; asynchronous I/O still lets a slow or silent client wait
-// without holding up the others, and the time-outs below close it.
+// Threads: shaled uses one (its routes make short queries to the router with
+// one libpq connection, so requests are served one after the other anyway;
+// asynchronous I/O still lets a slow or silent client wait without holding up
+// the others, and the time-outs below close it). shale serve uses several, so
+// that a request that waits for a database does not hold up the rest: each
+// connection has a strand, the acceptor another.
 #include "http/http_server.h"
 
 #include <fcntl.h>
@@ -16,9 +18,11 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <optional>
@@ -191,7 +195,8 @@ private:
 struct HttpServer::Impl {
     Impl(HttpServerOptions options_given, HttpHandler handler, Logger &logger)
         : options(std::move(options_given)), port(options.port), handler(std::move(handler)), logger(logger),
-          acceptor(io), retry_timer(io), accept_backoff(io)
+          io(std::max(1, options.threads)), accept_strand(net::make_strand(io)), acceptor(accept_strand),
+          retry_timer(accept_strand), accept_backoff(accept_strand)
     {
         if (!options.error_body)
             options.error_body = default_error_body;
@@ -255,7 +260,9 @@ struct HttpServer::Impl {
     // are closed at once so a flood of clients cannot exhaust descriptors.
     void accept_next()
     {
-        acceptor.async_accept([this](beast::error_code error, tcp::socket socket) {
+        // each connection gets a strand of its own: its handlers never run at once,
+        // while several connections are served in parallel when threads > 1
+        acceptor.async_accept(net::make_strand(io), [this](beast::error_code error, tcp::socket socket) {
             if (error == net::error::operation_aborted || !acceptor.is_open())
                 return;
             if (!error) {
@@ -288,16 +295,18 @@ struct HttpServer::Impl {
     HttpHandler handler;
     Logger &logger;
     std::atomic<int> open_count{0};
-    net::io_context io{1};
+    net::io_context io;
+    // the acceptor and its timers are used from one strand (stop() posts there too)
+    net::strand<net::io_context::executor_type> accept_strand;
     tcp::acceptor acceptor;
     net::steady_timer retry_timer;
     net::steady_timer accept_backoff;
     std::string last_listen_error;
-    bool stopping = false;  // only touched on the server thread
+    std::atomic<bool> stopping{false};
 };
 
 HttpServer::HttpServer(int port, HttpHandler handler, Logger &logger)
-    : HttpServer(HttpServerOptions{port, "127.0.0.1", "shaled", 8 * 1024, true, nullptr}, std::move(handler), logger)
+    : HttpServer(HttpServerOptions{port, "127.0.0.1", "shaled", 8 * 1024, true, nullptr, 1}, std::move(handler), logger)
 {
 }
 
@@ -315,32 +324,33 @@ void HttpServer::start()
 {
     Impl *impl = impl_.get();
     if (impl->options.retry_listen) {
-        net::post(impl->io, [impl]() { impl->listen_or_retry(); });
+        net::post(impl->accept_strand, [impl]() { impl->listen_or_retry(); });
     } else {
         std::string error;
         if (!impl->try_listen(&error))
             throw std::runtime_error("cannot listen on " + impl->address() + ": " + error);
         impl->logger.info("HTTP API listening on http://" + impl->address());
-        net::post(impl->io, [impl]() { impl->accept_next(); });
+        net::post(impl->accept_strand, [impl]() { impl->accept_next(); });
     }
-    thread_ = std::thread([impl]() {
+    for (int index = 0; index < std::max(1, impl->options.threads); index++)
+        threads_.emplace_back([impl]() {
         // run returns only when stopped; a throwing handler is caught inside the
         // session, so an exception here is a bug worth logging, not a crash
-        while (!impl->io.stopped()) {
-            try {
-                impl->io.run();
-            } catch (const std::exception &error) {
-                impl->logger.error(std::string("http: server loop: ") + error.what());
+            while (!impl->io.stopped()) {
+                try {
+                    impl->io.run();
+                } catch (const std::exception &error) {
+                    impl->logger.error(std::string("http: server loop: ") + error.what());
+                }
             }
-        }
-    });
+        });
 }
 
 void HttpServer::stop()
 {
     if (!impl_)
         return;
-    net::post(impl_->io, [impl = impl_.get()]() {
+    net::post(impl_->accept_strand, [impl = impl_.get()]() {
         impl->stopping = true;
         beast::error_code ignored;
         impl->acceptor.close(ignored);
@@ -348,8 +358,10 @@ void HttpServer::stop()
         impl->accept_backoff.cancel();
         impl->io.stop();
     });
-    if (thread_.joinable())
-        thread_.join();
+    for (auto &thread : threads_)
+        if (thread.joinable())
+            thread.join();
+    threads_.clear();
 }
 
 }  // namespace shale

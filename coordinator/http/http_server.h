@@ -66,6 +66,9 @@ struct HttpServerOptions {
     // error_body makes the JSON body of an error the server answers itself
     // from an HTTP status and a message; default {"error": message}
     std::function<std::string(int status, const std::string &message)> error_body;
+    // threads that serve requests: 1 (shaled) answers one request at a time;
+    // more serve connections in parallel, so the handler must be thread-safe
+    int threads = 1;
 };
 
 class HttpServer {
@@ -82,13 +85,13 @@ public:
     // real work never depends on the API; without retry_listen it throws.
     void start();
     // stop closes the listening socket and every connection, and joins the
-    // thread. Safe to call twice.
+    // threads. Safe to call twice.
     void stop();
 
 private:
     struct Impl;  // the Asio/Beast state, kept out of this header
     std::unique_ptr<Impl> impl_;
-    std::thread thread_;
+    std::vector<std::thread> threads_;
 };
 
 }  // namespace shale

@@ -6,6 +6,7 @@ the middle of a creation; the CLI's API commands and their exit codes. Every
 answer is checked against docs/control-plane-openapi.json."""
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 import socket
 import subprocess
 import sys
@@ -20,7 +21,8 @@ SHALE = os.environ["SHALE_BIN"]
 WORK = os.environ["CP_WORK"]
 PORT = int(os.environ["CP_PORT"])
 GRACE_S = 6
-serve = Serve(SHALE, os.path.join(WORK, "serve"), PORT, ["--grace-period", str(GRACE_S), "--rate-limit", "100"])
+serve = Serve(SHALE, os.path.join(WORK, "serve"), PORT,
+              ["--grace-period", str(GRACE_S), "--rate-limit", "100", "--storage-interval", "1"])
 checks = 0
 
 
@@ -116,6 +118,18 @@ def main():
         answer = api.post("/v1/tokens", bad)
         check(answer.status == 422 and "field" in answer.json, f"bad token body {bad}: {answer}")
 
+    step("parallel requests: one Idempotency-Key, many clients at once")
+    tokens_before = len(api.get("/v1/tokens").json["tokens"])
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(lambda _: api.post("/v1/tokens", {"name": "parallel"},
+                                                   headers={"Idempotency-Key": "parallel-token"}), range(24)))
+    check(all(a.status == 201 for a in answers), f"every parallel retry answered 201: {[a.status for a in answers]}")
+    check(len({a.json["token"]["id"] for a in answers}) == 1, "every parallel retry got the same token")
+    check(len(api.get("/v1/tokens").json["tokens"]) == tokens_before + 1, "exactly one token was made")
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        listed = list(pool.map(lambda _: api.get("/v1/plans").status, range(48)))
+    check(listed == [200] * 48, f"48 parallel GETs: {set(listed)}")
+
     step("bad input is a 4xx, never a 500")
     for raw, status in [("{", 400), ("[1, 2]", 400), ("null", 400), ('"text"', 400), ("{}", 422),
                         ('{"name": ""}', 422), ('{"name": "UPPER"}', 422), ('{"name": "a-"}', 422),
@@ -168,6 +182,14 @@ def main():
           f"11 worker groups on starter: {wide}")
     check(api.call("PATCH", f"/v1/databases/{database['id']}", {"plan": "gold"}).status == 422, "unknown plan: 422")
 
+    step("storage against the plan's limit")
+    deadline = time.time() + 20
+    while time.time() < deadline and api.get(f"/v1/databases/{database['id']}").json["database"]["storage_bytes"] is None:
+        time.sleep(0.5)
+    measured = api.get(f"/v1/databases/{database['id']}").json["database"]
+    check(measured["storage_bytes"] and measured["storage_bytes"] > 1000000 and measured["storage_limit_gb"] == 10,
+          f"storage measured against the free plan's 10 GB: {measured}")
+
     step("database details: nodes, shards, events, backups")
     base = f"/v1/databases/{database['id']}"
     nodes = api.get(base + "/nodes").json["nodes"]
@@ -191,6 +213,10 @@ def main():
     listed = writer.get(base + "/roles").json["roles"]
     check([r["name"] for r in listed] == ["app"] and role.json["password"] not in json.dumps(listed), "role list")
     check(writer.post(base + "/roles", {"name": "app"}).status == 409, "duplicate role: 409")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        racing = sorted(pool.map(lambda _: writer.post(base + "/roles", {"name": "racer"}).status, range(6)))
+    check(racing == [201] + [409] * 5, f"six parallel creations of one role: one 201, five 409: {racing}")
+    check(writer.call("DELETE", base + "/roles/racer").status == 204, "delete the raced role")
     for bad in ["postgres", "pg_x", "shale_x", "Bad", "1x", "a" * 64, ""]:
         check(writer.post(base + "/roles", {"name": bad}).status == 422, f"role name {bad!r}: 422")
     reset = writer.post(base + "/roles/app/reset-password")
@@ -363,9 +389,19 @@ def main():
     code, out, _ = cli("db", "show", "from-cli")
     check(code == 0 and "ready" in out, f"db show: {out}")
     check(cli("db", "show", "missing")[0] == 4, "db show of an unknown database: exit 4")
+    code, out, _ = cli("db", "connect", "from-cli", stdin="SELECT 40 + 2 AS answer;\n")
+    check(code == 0 and "42" in out, f"db connect runs psql on the database: {code} {out}")
     check(cli("db", "create", "x", "--workers", "many")[0] == 2, "bad --workers: exit 2")
     code, _, err = cli("db", "create", "too-wide", "--plan", "starter", "--workers", "11")
     check(code == 1 and "starter plan allows 10 worker groups" in err, f"over the plan: exit 1 ({code}, {err})")
+    check(cli("db", "backup", "from-cli")[0] == 0, "db backup")
+    code, out, _ = cli("db", "restore-point", "from-cli")
+    point_name = out.strip()
+    check(code == 0 and point_name.startswith("point-"), f"db restore-point prints its name: {out}")
+    code, out, err = cli("db", "restore", "from-cli", "from-cli-copy", "--to", point_name)
+    check(code == 0 and out.strip().splitlines()[-1].startswith("postgres://"), f"db restore: {code} {out} {err}")
+    check(cli("db", "restore", "from-cli", "x")[0] == 2, "db restore without --to: exit 2")
+    check(cli("db", "delete", "from-cli-copy")[0] == 0, "delete the restored copy")
     code, out, _ = cli("role", "create", "from-cli", "reporting")
     check(code == 0 and "postgres://reporting:" in out, f"role create: {out}")
     check(cli("role", "reset", "from-cli", "reporting")[0] == 0, "role reset")
