@@ -107,6 +107,42 @@ static void stop_stray_postmasters(const std::string &dir)
     }
 }
 
+// kill_tools_in stops, with SIGKILL, every process other than a postgres
+// server whose command line names dir: what a `shale up` killed with its
+// parent left behind (initdb, pg_basebackup, pg_ctl, shaled) would otherwise go
+// on writing into a directory being removed. Waits up to 5 s for them to go.
+static void kill_tools_in(const std::string &dir)
+{
+    std::vector<pid_t> killed;
+    std::error_code error;
+    for (const auto &entry : fs::directory_iterator("/proc", error)) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        pid_t pid = static_cast<pid_t>(std::stol(name));
+        if (pid == getpid())
+            continue;
+        std::string command = process_command_line(pid);
+        if (command.find(dir + "/") == std::string::npos && command.find(dir + " ") == std::string::npos)
+            continue;
+        std::ifstream comm(entry.path() / "comm");
+        std::string executable;
+        std::getline(comm, executable);
+        if (executable == "postgres")
+            continue;  // servers are stopped with pg_ctl, by their data directories
+        if (kill(pid, SIGKILL) == 0)
+            killed.push_back(pid);
+    }
+    for (int wait = 0; wait < 50; wait++) {
+        bool any_alive = false;
+        for (pid_t pid : killed)
+            any_alive = any_alive || process_is_alive(pid);
+        if (!any_alive)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
 void stop_cluster(const std::string &shale_binary, const std::string &dir) noexcept
 {
     try {
@@ -127,9 +163,20 @@ void stop_cluster(const std::string &shale_binary, const std::string &dir) noexc
 
 void remove_cluster(const std::string &shale_binary, const std::string &dir) noexcept
 {
+    try {
+        kill_tools_in(dir);
+    } catch (...) {
+        // best effort, as below
+    }
     stop_cluster(shale_binary, dir);
     std::error_code error;
-    fs::remove_all(dir, error);
+    // a file can still appear while a killed tool dies: try again until the directory is gone
+    for (int attempt = 0; attempt < 20; attempt++) {
+        fs::remove_all(dir, error);
+        if (!fs::exists(dir, error))
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
     fs::remove(dir + ".setup.log", error);
 }
 

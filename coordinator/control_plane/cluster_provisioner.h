@@ -47,7 +47,9 @@ void run_shale(const std::string &shale_binary, const std::vector<std::string> &
 // never wrote cluster.json. Best effort; never throws.
 void stop_cluster(const std::string &shale_binary, const std::string &dir) noexcept;
 
-// remove_cluster stops the cluster and removes its directory and setup log.
+// remove_cluster kills the tools still working in dir (a crashed creation's
+// initdb or pg_basebackup), stops the cluster and removes its directory and
+// setup log.
 void remove_cluster(const std::string &shale_binary, const std::string &dir) noexcept;
 
 // apply_template runs the template's schema, distribution and sample data on
