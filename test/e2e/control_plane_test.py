@@ -351,7 +351,11 @@ def main():
     check(Api(PORT, writer_secret).get("/v1/tokens", check=True).status == 403, "tokens survive the restart")
 
     step("a ready database whose cluster was stopped is started again when shale serve starts")
-    stopped = started[0]["database"]["id"]
+    # a database the resumed creations made ready (a creation may also end failed, which is allowed above)
+    ready_ids = [item["database"]["id"] for item in started
+                 if writer.get(f"/v1/databases/{item['database']['id']}").json["database"]["state"] == "ready"]
+    check(ready_ids, f"at least one of the interrupted creations ended ready: {started}")
+    stopped = ready_ids[0]
     subprocess.run([SHALE, "down", "--dir", os.path.join(WORK, "serve", "databases", stopped)], check=True,
                    capture_output=True)
     serve.stop()
