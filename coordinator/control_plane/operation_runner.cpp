@@ -359,26 +359,36 @@ void OperationRunner::run_operation(const std::string &operation_id)
                 break;
             }
     };
+    // the ports of a new cluster, chosen one creation at a time
+    auto allocate_ports_step = [&]() {
+        steps.begin("allocate_ports");
+        int first_port;
+        {
+            std::lock_guard<std::mutex> lock(port_mutex_);
+            first_port = allocate_ports(*store, config_, database_id,
+                                        ports_needed(database["worker_groups"], database["replicas"]));
+        }
+        steps.done("allocate_ports");
+        return first_port;
+    };
+    // the layout a new cluster left in dir; its URI and shaled address go to the database row
+    auto record_new_cluster = [&](const std::string &tool) {
+        auto layout = ClusterLayout::load(dir);
+        if (!layout)
+            throw std::runtime_error(tool + " ended without a cluster.json in " + dir);
+        store->exec("UPDATE control.databases SET uri = $2, shaled_url = $3 WHERE id = $1",
+                    {database_id, layout->uri(), layout->http_address()});
+        return layout;
+    };
     try {
         if (kind == "create") {
-            steps.begin("allocate_ports");
-            int first_port;
-            {
-                std::lock_guard<std::mutex> lock(port_mutex_);
-                first_port = allocate_ports(*store, config_, database_id,
-                                            ports_needed(database["worker_groups"], database["replicas"]));
-            }
-            steps.done("allocate_ports");
+            int first_port = allocate_ports_step();
             steps.begin("create_cluster");
             remove_cluster(config_.shale_binary, dir);  // what an earlier attempt may have left
             run_shale_up(config_.shale_binary,
                          {dir, first_port, database["worker_groups"].get<int>(), database["replicas"].get<int>()},
                          record_pid, follow_up);
-            auto layout = ClusterLayout::load(dir);
-            if (!layout)
-                throw std::runtime_error("shale up ended without a cluster.json in " + dir);
-            store->exec("UPDATE control.databases SET uri = $2, shaled_url = $3 WHERE id = $1",
-                        {database_id, layout->uri(), layout->http_address()});
+            auto layout = record_new_cluster("shale up");
             steps.done("create_cluster");
             steps.begin("apply_template");
             auto found = load_template(config_.templates_dir, database["template"].get<std::string>());
@@ -424,14 +434,7 @@ void OperationRunner::run_operation(const std::string &operation_id)
         } else if (kind == "restore") {
             if (!args.contains("source_dir"))
                 throw std::runtime_error("the source database is gone");
-            steps.begin("allocate_ports");
-            int first_port;
-            {
-                std::lock_guard<std::mutex> lock(port_mutex_);
-                first_port = allocate_ports(*store, config_, database_id,
-                                            ports_needed(database["worker_groups"], database["replicas"]));
-            }
-            steps.done("allocate_ports");
+            int first_port = allocate_ports_step();
             steps.begin("restore_cluster");
             remove_cluster(config_.shale_binary, dir);  // what an earlier attempt may have left
             run_shale(config_.shale_binary,
@@ -439,11 +442,7 @@ void OperationRunner::run_operation(const std::string &operation_id)
                        "--target", dir, "--port", std::to_string(first_port), "--replicas",
                        std::to_string(database["replicas"].get<int>())},
                       dir + ".setup.log", record_pid, follow_up);
-            auto layout = ClusterLayout::load(dir);
-            if (!layout)
-                throw std::runtime_error("shale restore ended without a cluster.json in " + dir);
-            store->exec("UPDATE control.databases SET uri = $2, shaled_url = $3 WHERE id = $1",
-                        {database_id, layout->uri(), layout->http_address()});
+            auto layout = record_new_cluster("shale restore");
             steps.done("restore_cluster");
             steps.begin("check_connection");
             wait_until_connectable(*layout, kConnectTimeoutS);
