@@ -495,6 +495,21 @@ placeholder_entry(int number, List *column_names)
 	return placeholder;
 }
 
+/* A target list reading a fragment's columns from range-table entry 1, under the given names. */
+static List *
+fragment_columns(const SplitFragment *fragment, List *column_names)
+{
+	List *targets = NIL;
+	for (int column = 1; column <= list_length(column_names); column++)
+	{
+		Var *var = makeVar(1, column, list_nth_oid(fragment->column_types, column - 1),
+						   list_nth_int(fragment->column_typmods, column - 1),
+						   list_nth_oid(fragment->column_collations, column - 1), 0);
+		targets = lappend(targets, makeTargetEntry((Expr *) var, column, strVal(list_nth(column_names, column - 1)), false));
+	}
+	return targets;
+}
+
 /* "SELECT * FROM shale.remote_rows(n)" as a query tree. */
 static Query *
 placeholder_query(int number, List *column_names)
@@ -506,15 +521,7 @@ placeholder_query(int number, List *column_names)
 	RangeTblRef *reference = makeNode(RangeTblRef);
 	reference->rtindex = 1;
 	leaf->jointree = makeFromExpr(list_make1(reference), NULL);
-	const SplitFragment *fragment = split_fragment(number);
-	for (int column = 1; column <= list_length(column_names); column++)
-	{
-		Var *var = makeVar(1, column, list_nth_oid(fragment->column_types, column - 1),
-						   list_nth_int(fragment->column_typmods, column - 1),
-						   list_nth_oid(fragment->column_collations, column - 1), 0);
-		leaf->targetList = lappend(leaf->targetList,
-								   makeTargetEntry((Expr *) var, column, strVal(list_nth(column_names, column - 1)), false));
-	}
+	leaf->targetList = fragment_columns(split_fragment(number), column_names);
 	return leaf;
 }
 
@@ -559,14 +566,7 @@ union_of_placeholders(List *numbers, List *column_names)
 		tree = (Node *) operation;
 	}
 	union_query->setOperations = tree;
-	for (int column = 1; column <= list_length(column_names); column++)
-	{
-		Var *var = makeVar(1, column, list_nth_oid(first->column_types, column - 1),
-						   list_nth_int(first->column_typmods, column - 1),
-						   list_nth_oid(first->column_collations, column - 1), 0);
-		union_query->targetList = lappend(
-			union_query->targetList, makeTargetEntry((Expr *) var, column, strVal(list_nth(column_names, column - 1)), false));
-	}
+	union_query->targetList = fragment_columns(first, column_names);
 	RangeTblEntry *entry = makeNode(RangeTblEntry);
 	entry->rtekind = RTE_SUBQUERY;
 	entry->subquery = union_query;
