@@ -14,7 +14,7 @@
 #include "cli/api_client.h"
 #include "cli/cli_error.h"
 #include "cli/node_control.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 namespace shale {
 

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/scaling_commands.h"
 #include "cli/switchover.h"
+#include "common/cluster_password.h"
 #include "common/process.h"
 #include "control_plane/serve_command.h"
 #include "control_plane/templates.h"
@@ -202,6 +203,8 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
         return 0;
     }
     const std::string dir = absolute_dir(values["dir"].as<std::string>());
+    // every node asks for the cluster's password; the tools and servers we start read it here
+    shale::use_password_file(shale::cluster_password_file(dir));
     if (command == "down")
         return shale::cluster_down(dir);
     if (command == "backup")
