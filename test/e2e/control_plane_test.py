@@ -369,8 +369,8 @@ def main():
     starts = [o for o in api.get(f"/v1/operations?database_id={stopped}").json["operations"] if o["kind"] == "start"]
     check(len(starts) == 1, f"one start operation: {starts}")
     check(api.wait_operation(starts[0]["id"])["state"] == "succeeded", "the start operation succeeded")
-    uri = api.get(f"/v1/databases/{stopped}").json["database"]["uri"]
-    with psycopg2.connect(uri) as connection, connection.cursor() as cursor:
+    with connect_database(api.get(f"/v1/databases/{stopped}").json["database"]) as connection, \
+            connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM events")
         check(cursor.fetchone()[0] == 2000, "the restarted database answers with its rows")
 
