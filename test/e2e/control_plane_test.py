@@ -375,7 +375,9 @@ def main():
         check(cursor.fetchone()[0] == 2000, "the restarted database answers with its rows")
 
     step("the CLI: login, db, role, token; exit codes")
-    env = dict(os.environ, SHALE_CREDENTIALS=os.path.join(WORK, "credentials.json"))
+    # SHALE_SERVE_DIR: shale db connect finds the superuser's password file of a database there
+    env = dict(os.environ, SHALE_CREDENTIALS=os.path.join(WORK, "credentials.json"),
+               SHALE_SERVE_DIR=os.path.join(WORK, "serve"))
     env.pop("SHALE_API_URL", None)
     env.pop("SHALE_TOKEN", None)
 
