@@ -102,6 +102,13 @@ json comparable(json object)
     return object;
 }
 
+// text_of is object[field] as a string, "" when it is missing or null.
+std::string text_of(const json &object, const char *field)
+{
+    return object.is_object() && object.contains(field) && object[field].is_string() ? object[field].get<std::string>()
+                                                                                      : "";
+}
+
 json column_of(const json &table, const std::string &name)
 {
     if (!table.is_object())
@@ -243,7 +250,7 @@ private:
         for (const auto &item : base_["sequences"].items()) {
             if (branch_["sequences"].contains(item.key()))
                 continue;
-            std::string owner = item.value().value("owned_by", "");
+            std::string owner = text_of(item.value(), "owned_by");
             if (!owner.empty() && owner.rfind(".") != std::string::npos &&
                 is_dropped_table(owner.substr(0, owner.rfind("."))))
                 continue;  // goes with its table
@@ -345,7 +352,7 @@ private:
         if (!distribute.empty())
             statements.push_back(statement(distribute));
         for (const auto &item : branch_["sequences"].items())
-            if (item.value().value("owned_by", "").rfind(key + ".", 0) == 0)
+            if (text_of(item.value(), "owned_by").rfind(key + ".", 0) == 0)
                 statements.push_back(
                     statement("ALTER SEQUENCE " + item.key() + " OWNED BY " + item.value()["owned_by"].get<std::string>()));
         planned_new_tables_.insert(key);
@@ -394,7 +401,7 @@ private:
         }
         finding("distribution_column_change", "error", "table " + key,
                 "the branch changes how " + key + " is distributed (" + from + " by " +
-                    then.value("distribution_column", std::string("-")) + " to " + to + " by " +
+                    (text_of(then, "distribution_column").empty() ? "-" : text_of(then, "distribution_column")) + " to " + to + " by " +
                     (now["distribution_column"].is_string() ? now["distribution_column"].get<std::string>() : "-") + ")",
                 "every row would move to another shard; that cannot run online",
                 "create a new table distributed the new way, copy the rows into it, switch the application, then "
