@@ -12,27 +12,14 @@
 #include <thread>
 
 #include "cli/api_client.h"
+#include "cli/api_command_helpers.h"
 #include "cli/cli_error.h"
 #include "cli/node_control.h"
 #include "common/secrets.h"
 
 namespace shale {
 
-namespace {
-
 using nlohmann::json;
-
-// Arguments holds positional words and --flags (a flag in `valued` takes the next word).
-struct Arguments {
-    std::vector<std::string> words;
-    std::map<std::string, std::string> flags;
-    bool has(const std::string &flag) const { return flags.count(flag) > 0; }
-    std::string get(const std::string &flag, const std::string &fallback = "") const
-    {
-        auto found = flags.find(flag);
-        return found == flags.end() ? fallback : found->second;
-    }
-};
 
 Arguments parse_arguments(const std::vector<std::string> &raw, const std::set<std::string> &valued,
                           const std::set<std::string> &switches, const std::string &usage)
@@ -105,6 +92,8 @@ json wait_for_operation(const ApiCredentials &credentials, const std::string &id
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
 }
+
+namespace {
 
 const char *kDbUsage =
     "Usage:\n"

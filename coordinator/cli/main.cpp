@@ -17,6 +17,7 @@
 #include "common/cluster_password.h"
 #include "common/process.h"
 #include "control_plane/serve_command.h"
+#include "cli/branch_commands.h"
 #include "control_plane/templates.h"
 #include "import/import_commands.h"
 
@@ -98,6 +99,10 @@ int run_serve_command(const std::vector<std::string> &arguments)
         ("max-parallel", po::value<int>()->default_value(5), "operations run at once")
         ("storage-interval", po::value<int>()->default_value(60), "seconds between measurements of every "
                                                                    "database's storage")
+        ("revert-window", po::value<int>()->default_value(1800), "seconds a deploy request can be reverted after "
+                                                                 "its deploy")
+        ("database-ports", po::value<std::string>()->default_value("21000-31000"), "FIRST-LAST: the ports "
+                                                                                    "databases take blocks from")
         ("token-file", po::value<std::string>(), "also write the first admin token to this file (mode 0600)")
         ("log-file", po::value<std::string>(), "log here instead of stderr");
     po::variables_map values;
@@ -133,6 +138,21 @@ int run_serve_command(const std::vector<std::string> &arguments)
     check_range("--max-parallel", serve.config.max_parallel_operations, 1, 64);
     serve.config.storage_interval_s = values["storage-interval"].as<int>();
     check_range("--storage-interval", serve.config.storage_interval_s, 1, 86400);
+    serve.config.revert_window_s = values["revert-window"].as<int>();
+    check_range("--revert-window", serve.config.revert_window_s, 1, 7 * 24 * 3600);
+    {
+        std::string ports = values["database-ports"].as<std::string>();
+        size_t dash = ports.find('-');
+        bool digits = dash != std::string::npos && dash > 0 && dash + 1 < ports.size() && dash < 6 &&
+                      ports.size() - dash - 1 < 6 &&
+                      ports.find_first_not_of("0123456789-") == std::string::npos && ports.find('-', dash + 1) == std::string::npos;
+        if (!digits)
+            throw shale::CliError("--database-ports takes FIRST-LAST, e.g. 21000-31000", 2);
+        serve.config.database_port_first = std::stoi(ports.substr(0, dash));
+        serve.config.database_port_last = std::stoi(ports.substr(dash + 1));
+        check_range("--database-ports", serve.config.database_port_first, 1024, 65535);
+        check_range("--database-ports", serve.config.database_port_last, serve.config.database_port_first + 10, 65535);
+    }
     serve.config.shale_binary = shale::executable_dir() + "/shale";
     if (values.count("token-file"))
         serve.token_file = values["token-file"].as<std::string>();
@@ -147,6 +167,10 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
         return run_serve_command(arguments);
     if (command == "db")
         return shale::db_command(arguments);
+    if (command == "branch")
+        return shale::branch_command(arguments);
+    if (command == "deploy-request")
+        return shale::deploy_request_command(arguments);
     if (command == "role")
         return shale::role_command(arguments);
     if (command == "token")

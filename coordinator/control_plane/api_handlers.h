@@ -29,6 +29,19 @@ HttpResponse post_restore(ApiCall &call);          // a new database from anothe
 HttpResponse post_database_backup(ApiCall &call);  // backup_routes.cpp
 HttpResponse post_restore_point(ApiCall &call);
 
+HttpResponse post_branch(ApiCall &call);  // branch_routes.cpp
+HttpResponse list_branches(ApiCall &call);
+HttpResponse get_branch(ApiCall &call);
+HttpResponse delete_branch(ApiCall &call);
+HttpResponse reset_branch(ApiCall &call);
+
+HttpResponse post_deploy_request(ApiCall &call);  // deploy_request_routes.cpp
+HttpResponse list_deploy_requests(ApiCall &call);
+HttpResponse get_deploy_request(ApiCall &call);
+HttpResponse deploy_deploy_request(ApiCall &call);
+HttpResponse revert_deploy_request(ApiCall &call);
+HttpResponse close_deploy_request(ApiCall &call);
+
 HttpResponse post_role(ApiCall &call);
 HttpResponse list_roles(ApiCall &call);
 HttpResponse reset_role_password(ApiCall &call);
@@ -45,6 +58,12 @@ HttpResponse get_database_nodes(ApiCall &call);
 HttpResponse get_database_shards(ApiCall &call);
 HttpResponse get_database_events(ApiCall &call);
 HttpResponse get_database_backups(ApiCall &call);
+
+// check_database_name throws 422 unless name is a valid database name.
+void check_database_name(const std::string &name);
+// check_restore_target throws 422 (naming field) unless to looks like a
+// restore point name or a UTC time.
+void check_restore_target(const std::string &to, const std::string &field);
 
 // find_database returns the caller's organization's database params["id"]
 // as JSON (kDatabaseJson), or throws 404: another organization's database is

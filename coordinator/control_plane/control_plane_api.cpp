@@ -78,6 +78,17 @@ ControlPlaneApi::ControlPlaneApi(const ServeConfig &config, const std::string &s
     add("POST", "/v1/databases/{id}/backups", "write", post_database_backup);
     add("POST", "/v1/databases/{id}/restore-points", "write", post_restore_point);
     add("POST", "/v1/databases/{id}/restore", "write", post_restore);
+    add("GET", "/v1/databases/{id}/branches", "read", list_branches);
+    add("POST", "/v1/databases/{id}/branches", "write", post_branch);
+    add("GET", "/v1/databases/{id}/branches/{branch}", "read", get_branch);
+    add("DELETE", "/v1/databases/{id}/branches/{branch}", "write", delete_branch);
+    add("POST", "/v1/databases/{id}/branches/{branch}/reset", "write", reset_branch);
+    add("GET", "/v1/databases/{id}/deploy-requests", "read", list_deploy_requests);
+    add("POST", "/v1/databases/{id}/deploy-requests", "write", post_deploy_request);
+    add("GET", "/v1/databases/{id}/deploy-requests/{request}", "read", get_deploy_request);
+    add("POST", "/v1/databases/{id}/deploy-requests/{request}/deploy", "write", deploy_deploy_request);
+    add("POST", "/v1/databases/{id}/deploy-requests/{request}/revert", "write", revert_deploy_request);
+    add("POST", "/v1/databases/{id}/deploy-requests/{request}/close", "write", close_deploy_request);
 }
 
 void ControlPlaneApi::add(const std::string &method, const std::string &pattern, const std::string &scope,

@@ -11,6 +11,8 @@
 #include "control_plane/operation_runner.h"
 #include "control_plane/plans.h"
 #include "common/secrets.h"
+#include "control_plane/schema_protection.h"
+#include "control_plane/schema_snapshot.h"
 #include "control_plane/serve_config.h"
 #include "control_plane/templates.h"
 
@@ -22,6 +24,7 @@ const char *const kDatabaseJson =
     "'error', d.error, 'parent_id', d.parent_id, 'created_at', control.iso(d.created_at), "
     "'updated_at', control.iso(d.updated_at), 'deleted_at', control.iso(d.deleted_at), "
     "'purge_after', control.iso(d.purge_after), 'storage_bytes', d.storage_bytes, "
+    "'branch_data', d.branch_data, 'expires_at', control.iso(d.expires_at), "
     "'storage_checked_at', control.iso(d.storage_checked_at), 'storage_limit_gb', "
     "CASE WHEN d.plan = 'enterprise' THEN (SELECT (g.limits->>'storage_gb')::int FROM control.organizations g "
     "WHERE g.id = d.organization_id) ELSE (SELECT p.storage_gb FROM control.plans p WHERE p.name = d.plan) END)";
@@ -30,6 +33,8 @@ namespace {
 
 // kLiveStates are the states that count against a plan's database limit.
 const char *const kLiveStates = "('creating', 'ready', 'deleting', 'undeleting')";
+
+}  // namespace
 
 void check_database_name(const std::string &name)
 {
@@ -40,6 +45,18 @@ void check_database_name(const std::string &name)
                        "does not end with '-'",
                        "name");
 }
+
+void check_restore_target(const std::string &to, const std::string &field)
+{
+    const char *message = "a restore point name or a UTC time \"YYYY-MM-DD HH:MM:SS\"";
+    if (to.empty() || to.size() > 60)
+        throw ApiError(422, "invalid_field", field + " is " + message, field);
+    for (char c : to)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && std::string("_-.: ").find(c) == std::string::npos)
+            throw ApiError(422, "invalid_field", field + " is " + message, field);
+}
+
+namespace {
 
 nlohmann::json organization_limits(ApiCall &call)
 {
@@ -64,7 +81,7 @@ void check_database_count(ApiCall &call, const Plan &plan, const std::string &da
     if (!plan.max_databases)
         return;
     auto count = call.store.value(std::string("SELECT count(*) FROM control.databases WHERE organization_id = $1 "
-                                              "AND plan = $2 AND id <> $3 AND state IN ") + kLiveStates,
+                                              "AND plan = $2 AND id <> $3 AND branch_data IS NULL AND state IN ") + kLiveStates,
                                   {call.caller.organization_id, plan.name, database_id});
     if (std::stoi(*count) >= *plan.max_databases)
         throw ApiError(403, "plan_limit",
@@ -89,16 +106,16 @@ nlohmann::json validated_settings(const nlohmann::json &settings)
     if (!settings.is_object())
         throw ApiError(422, "invalid_field", "settings must be an object", "settings");
     for (const auto &item : settings.items()) {
-        if (item.key() == "auto_scaling") {
+        if (item.key() == "auto_scaling" || item.key() == "protected") {
             if (!item.value().is_boolean())
-                throw ApiError(422, "invalid_field", "settings.auto_scaling must be true or false",
-                               "settings.auto_scaling");
+                throw ApiError(422, "invalid_field", "settings." + item.key() + " must be true or false",
+                               "settings." + item.key());
         } else if (item.key() == "description") {
             if (!item.value().is_string() || item.value().get<std::string>().size() > 200)
                 throw ApiError(422, "invalid_field", "settings.description must be a string of up to 200 characters",
                                "settings.description");
         } else {
-            throw ApiError(422, "unknown_field", "unknown setting \"" + item.key() + "\" (auto_scaling, description)",
+            throw ApiError(422, "unknown_field", "unknown setting \"" + item.key() + "\" (auto_scaling, protected, description)",
                            "settings." + item.key());
         }
     }
@@ -118,6 +135,21 @@ void apply_auto_scaling(const nlohmann::json &database, bool on)
     PgResult reload = router.exec("SELECT pg_reload_conf()");
     if (!set.ok() || !reload.ok())
         throw ApiError(503, "database_unavailable", "could not change shale.auto_scaling: " + set.error_message());
+}
+
+// apply_protection installs or removes the event trigger that refuses DDL
+// outside deploy requests on the database's router (schema_protection.h).
+void apply_protection(const nlohmann::json &database, bool on)
+{
+    if (on && database["branch_data"].is_string())
+        throw ApiError(422, "invalid_field", "a branch cannot be protected; protect its parent",
+                       "settings.protected");
+    try {
+        PgConnection router = open_router(database["dir"].get<std::string>(), "shale_serve");
+        set_schema_protection(router, on);
+    } catch (const std::runtime_error &error) {
+        throw ApiError(503, "database_unavailable", error.what());
+    }
 }
 
 nlohmann::json public_database(nlohmann::json database)
@@ -234,6 +266,8 @@ HttpResponse patch_database(ApiCall &call)
         nlohmann::json changes = validated_settings(call.body["settings"]);
         if (changes.contains("auto_scaling"))
             apply_auto_scaling(database, changes["auto_scaling"].get<bool>());
+        if (changes.contains("protected"))
+            apply_protection(database, changes["protected"].get<bool>());
         settings.update(changes);
     }
     auto updated = call.store.json_row(
@@ -287,12 +321,7 @@ HttpResponse post_restore(ApiCall &call)
     std::string name = *call.string_field("name", true);
     check_database_name(name);
     std::string to = *call.string_field("to", true);
-    if (to.empty() || to.size() > 60)
-        throw ApiError(422, "invalid_field", "to is a restore point name or a UTC time \"YYYY-MM-DD HH:MM:SS\"", "to");
-    for (char c : to)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && std::string("_-.: ").find(c) == std::string::npos)
-            throw ApiError(422, "invalid_field", "to is a restore point name or a UTC time \"YYYY-MM-DD HH:MM:SS\"",
-                           "to");
+    check_restore_target(to, "to");
     nlohmann::json source = find_database(call);
     if (source["state"] != "ready")
         throw ApiError(409, "database_not_ready", "the database is " + source["state"].get<std::string>() +

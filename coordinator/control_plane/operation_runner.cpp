@@ -9,7 +9,9 @@
 #include <filesystem>
 
 #include "common/process.h"
+#include "control_plane/branch_operations.h"
 #include "control_plane/cluster_provisioner.h"
+#include "control_plane/operation_steps.h"
 #include "control_plane/state_store.h"
 #include "control_plane/templates.h"
 #include "cli/node_control.h"
@@ -41,70 +43,6 @@ const UpProgress kUpProgress[] = {
     {"registering nodes", "registering the nodes", 0.8},
     {"started shaled", "shaled started", 0.95},
     {"starting ", "starting the stopped nodes", 0.5}};
-
-// OperationSteps keeps an operation's steps and progress in the state database.
-class OperationSteps {
-public:
-    OperationSteps(StateStore &store, std::string id, nlohmann::json steps)
-        : store_(store), id_(std::move(id)), steps_(std::move(steps))
-    {
-    }
-
-    void begin(const std::string &name) { set(name, "running", ""); }
-    void detail(const std::string &name, const std::string &text, double fraction)
-    {
-        for (auto &step : steps_)
-            if (step["name"] == name)
-                step["detail"] = text;
-        fraction_ = fraction;
-        save();
-    }
-    void done(const std::string &name) { set(name, "succeeded", ""); }
-    void failed(const std::string &name, const std::string &error) { set(name, "failed", error); }
-    std::string current() const
-    {
-        for (const auto &step : steps_)
-            if (step["state"] == "running")
-                return step["name"].get<std::string>();
-        return "";
-    }
-
-private:
-    void set(const std::string &name, const std::string &state, const std::string &error)
-    {
-        for (auto &step : steps_) {
-            if (step["name"] != name)
-                continue;
-            step["state"] = state;
-            std::string now = *store_.value("SELECT control.iso(now())");
-            if (state == "running")
-                step["started_at"] = now;
-            else
-                step["finished_at"] = now;
-            if (!error.empty())
-                step["error"] = error;
-        }
-        fraction_ = 0;
-        save();
-    }
-    void save()
-    {
-        double completed = 0;
-        for (const auto &step : steps_)
-            if (step["state"] == "succeeded")
-                completed += 1;
-            else if (step["state"] == "running")
-                completed += fraction_;
-        int progress = steps_.empty() ? 0 : static_cast<int>(100 * completed / static_cast<double>(steps_.size()));
-        store_.exec("UPDATE control.operations SET steps = $2::jsonb, progress = $3::int WHERE id = $1",
-                    {id_, steps_.dump(), std::to_string(progress)});
-    }
-
-    StateStore &store_;
-    std::string id_;
-    nlohmann::json steps_;
-    double fraction_ = 0;
-};
 
 // fresh_steps is the step list of a kind, every step pending.
 nlohmann::json fresh_steps(const std::string &kind)
@@ -160,7 +98,7 @@ std::vector<std::string> operation_step_names(const std::string &kind)
         return {"make_restore_point"};
     if (kind == "restore")
         return {"allocate_ports", "restore_cluster", "check_connection"};
-    return {};
+    return branching_step_names(kind);
 }
 
 OperationRunner::OperationRunner(const ServeConfig &config, std::string state_conninfo, Logger &logger)
@@ -191,7 +129,7 @@ void OperationRunner::recover()
             for (int wait = 0; wait < 50 && process_is_alive(runner_pid); wait++)
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
-        if (kind == "create" || kind == "restore") {
+        if (kind == "create" || kind == "restore" || kind == "branch") {
             remove_cluster(config_.shale_binary, dir);
             store.exec("UPDATE control.databases SET port_base = NULL, port_count = NULL WHERE id = $1", {database_id});
         }
@@ -207,7 +145,7 @@ void OperationRunner::recover()
                        "error = 'interrupted by restarts of shale serve " + std::to_string(attempt) +
                            " times; its servers were removed' WHERE id = $1",
                        {id});
-            store.exec("UPDATE control.databases SET state = CASE WHEN $2 IN ('create', 'restore') THEN 'failed' WHEN $2 = "
+            store.exec("UPDATE control.databases SET state = CASE WHEN $2 IN ('create', 'restore', 'branch') THEN 'failed' WHEN $2 = "
                        "'undelete' THEN 'deleted' ELSE state END, error = 'the operation was interrupted', "
                        "updated_at = now() WHERE id = $1",
                        {database_id, kind});
@@ -301,6 +239,7 @@ void OperationRunner::dispatch_once()
                "AND NOT EXISTS (SELECT FROM control.operations o WHERE o.database_id = d.id AND o.kind = 'purge' "
                "AND o.state IN ('pending', 'running'))",
                {fresh_steps("purge").dump()});
+    queue_branch_housekeeping(store);
     PgResult pending =
         store.exec("SELECT id FROM control.operations WHERE state = 'pending' ORDER BY created_at LIMIT 100");
     for (int row = 0; row < pending.rows() && !stopping_; row++) {
@@ -405,8 +344,10 @@ void OperationRunner::run_operation(const std::string &operation_id)
             steps.begin("stop_cluster");
             stop_cluster(config_.shale_binary, dir);
             steps.done("stop_cluster");
+            // a branch is not kept for a grace period: it is purged at once, servers and files
             store->exec("UPDATE control.databases SET state = 'deleted', deleted_at = now(), "
-                        "purge_after = now() + ($2 || ' seconds')::interval, updated_at = now() WHERE id = $1",
+                        "purge_after = CASE WHEN branch_data IS NOT NULL THEN now() ELSE now() + ($2 || ' seconds')::interval "
+                        "END, updated_at = now() WHERE id = $1",
                         {database_id, std::to_string(config_.grace_period_s)});
         } else if (kind == "undelete" || kind == "start") {
             steps.begin("start_cluster");
@@ -449,6 +390,10 @@ void OperationRunner::run_operation(const std::string &operation_id)
             steps.done("check_connection");
             store->exec("UPDATE control.databases SET state = 'ready', error = NULL, updated_at = now() WHERE id = $1",
                         {database_id});
+        } else if (is_branching_operation(kind)) {
+            OperationContext context{*store, config_, logger_, operation_id, database, args, steps,
+                                     allocate_ports_step, record_new_cluster, record_pid, follow_up};
+            run_branching_operation(kind, context);
         } else if (kind == "purge") {
             steps.begin("remove_files");
             remove_cluster(config_.shale_binary, dir);
@@ -467,7 +412,11 @@ void OperationRunner::run_operation(const std::string &operation_id)
         try {
             if (!steps.current().empty())
                 steps.failed(steps.current(), message);
-            if (kind == "create" || kind == "restore") {
+            if (is_branching_operation(kind)) {
+                OperationContext context{*store, config_, logger_, operation_id, database, args, steps,
+                                         allocate_ports_step, record_new_cluster, record_pid, follow_up};
+                fail_branching_operation(kind, context, message);
+            } else if (kind == "create" || kind == "restore") {
                 remove_cluster(config_.shale_binary, dir);
                 store->exec("UPDATE control.databases SET state = 'failed', error = $2, port_base = NULL, "
                             "updated_at = now() WHERE id = $1",

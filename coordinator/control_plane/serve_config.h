@@ -20,6 +20,7 @@ struct ServeConfig {
     int storage_interval_s = 60;         // how often the storage of every database is measured
     int database_port_first = 21000;     // databases take blocks of ports in [first, last)
     int database_port_last = 31000;
+    int revert_window_s = 30 * 60;       // how long a deploy request can be reverted after its deploy
     std::string databases_dir() const { return dir + "/databases"; }
 };
 

@@ -130,6 +130,38 @@ ALTER TABLE control.databases ADD COLUMN storage_bytes bigint, ADD COLUMN storag
 -- the plans' limits as plans.cpp defines them, written at every start (for SQL that shows them)
 CREATE TABLE control.plans (name text PRIMARY KEY, storage_gb int);
 )SQL",
+    // 5: branches (a database with a parent and branch_data) and deploy requests (issue 15)
+    R"SQL(
+ALTER TABLE control.databases ADD COLUMN branch_data text,   -- 'schema', 'latest', a restore point or a time
+  ADD COLUMN expires_at timestamptz,                          -- a branch's TTL
+  ADD COLUMN base_schema jsonb,                               -- the branch's schema snapshot when it was made
+  ADD COLUMN parent_schema jsonb;                             -- its parent's snapshot at that moment
+ALTER TABLE control.operations DROP CONSTRAINT operations_kind_check;
+ALTER TABLE control.operations ADD CONSTRAINT operations_kind_check
+  CHECK (kind IN ('create', 'delete', 'undelete', 'purge', 'start', 'backup', 'restore_point', 'restore',
+                  'branch', 'reset', 'deploy', 'revert', 'deploy_cleanup'));
+CREATE TABLE control.deploy_requests (
+  id text PRIMARY KEY,
+  organization_id text NOT NULL REFERENCES control.organizations,
+  database_id text NOT NULL REFERENCES control.databases,   -- the parent, where the change goes
+  branch_id text NOT NULL REFERENCES control.databases,
+  number int NOT NULL,
+  state text NOT NULL CHECK (state IN ('open', 'queued', 'deploying', 'deployed', 'failed', 'reverting',
+                                       'reverted', 'closed')),
+  auto_apply boolean NOT NULL DEFAULT false,
+  plan jsonb NOT NULL,                 -- steps, lint, conflicts, ddl
+  kept jsonb NOT NULL DEFAULT '[]',    -- objects a deploy hid until the revert window closes
+  parent_state text,                   -- after a deploy or revert: changed, unchanged, reverted, partly changed: ...
+  error text,
+  operation_id text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  deployed_at timestamptz,
+  revert_until timestamptz,
+  kept_removed_at timestamptz,
+  closed_at timestamptz,
+  UNIQUE (database_id, number));
+)SQL",
 };
 
 void exec_or_throw(const PgConnection &connection, const std::string &sql, const std::string &what)
