@@ -427,7 +427,7 @@ def main():
 
     step("rate limit")
     limited = None
-    for _ in range(3000)  # stops at the first 429; a loaded machine sends them slower:
+    for _ in range(3000):  # stops at the first 429; a loaded machine sends them slower
         answer = writer.get("/v1/plans")
         if answer.status == 429:
             limited = answer
