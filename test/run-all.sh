@@ -30,6 +30,12 @@ for script in test/multinode/*.sh; do
   run_suite "multinode $(basename "$script" .sh)" "$script"
 done
 for script in test/e2e/*.sh; do
+  # a suite listed in test/e2e/PENDING was merged without a green run of its own: it is run by hand
+  # (bash test/e2e/NAME.sh) until it is, and named here so that nobody forgets it
+  if grep -qx "$(basename "$script")" test/e2e/PENDING 2>/dev/null; then
+    summary+=("SKIP  e2e $(basename "$script" .sh) (listed in test/e2e/PENDING)")
+    continue
+  fi
   run_suite "e2e $(basename "$script" .sh)" "$script"
 done
 

@@ -38,7 +38,7 @@ def step(title):
 
 
 def connect(database):
-    connection = psycopg2.connect(database["uri"])
+    connection = psycopg2.connect(database["uri"], passfile=os.path.join(WORK, "serve", "databases", database["id"], "pgpass"))
     connection.autocommit = True
     return connection
 
