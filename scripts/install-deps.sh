@@ -23,6 +23,9 @@ packages=(
   curl
   # backups (docs/backups.md)
   pgbackrest
+  # multi-host tests cut hosts (network namespaces) off with nft (test/multinode/partition_worker_host.sh);
+  # ip and tc come with iproute2
+  nftables iproute2
   "$@"
 )
 # the SDKs' tests (test/e2e/sdks.sh): Go, Node.js with npm, and Python's venv, from Debian

@@ -101,6 +101,8 @@ void NodeControl::initdb(const std::vector<NodeSpec> &nodes)
         // flushes; the servers themselves run with fsync on.
         std::vector<std::string> argv = {pg_bindir() + "/initdb", "-D", node.data_dir, "-U", "postgres",
                                          "--auth=trust", "-E", "UTF8", "--no-sync"};
+        if (!password_file_.empty())
+            argv.push_back("--pwfile=" + password_file_);  // the superuser's password (SCRAM on TCP)
         for (const auto &argument : locale_arguments())
             argv.push_back(argument);
         jobs.push_back({node, argv});
@@ -115,12 +117,26 @@ void NodeControl::base_backup(const std::vector<NodeSpec> &replicas)
     for (const auto &replica : replicas) {
         const NodeSpec &primary = layout_.primary_of(replica);
         jobs.push_back({replica,
-                        {pg_bindir() + "/pg_basebackup", "-h", "127.0.0.1", "-p", std::to_string(primary.port), "-U",
+                        {pg_bindir() + "/pg_basebackup", "-h", primary.host, "-p", std::to_string(primary.port), "-U",
                          "postgres", "-D", replica.data_dir, "-R", "-X", "stream", "-c", "fast", "-C", "-S",
                          replica.slot_name(), "--no-sync"}});
     }
     run_jobs("pg_basebackup", jobs);
     sync();  // one flush for every copy, as after initdb
+}
+
+void NodeControl::create_primaries(const std::vector<NodeSpec> &primaries)
+{
+    initdb(primaries);
+    for (const auto &primary : primaries)
+        configure_primary(primary);
+}
+
+void NodeControl::create_replicas(const std::vector<NodeSpec> &replicas)
+{
+    base_backup(replicas);
+    for (const auto &replica : replicas)
+        configure_replica(replica);
 }
 
 void NodeControl::start(const std::vector<NodeSpec> &nodes)
@@ -167,7 +183,7 @@ void NodeControl::configure_primary(const NodeSpec &node) const
 {
     std::string settings =
         "\n# Added by `shale up`.\n"
-        "listen_addresses = '127.0.0.1'\n"
+        "listen_addresses = '" + node.host + "'\n"
         "port = " + std::to_string(node.port) + "\n"
         "unix_socket_directories = ''\n"
         "wal_level = logical\n"
@@ -185,16 +201,24 @@ void NodeControl::configure_primary(const NodeSpec &node) const
         "logging_collector = off\n";
     if (!extension_disabled())
         settings += "shared_preload_libraries = 'shale'\n";
-    // WAL archiving into the group's pgBackRest stanza (docs/backups.md)
-    settings += backup_server_settings(layout_, node.group);
-    settings += replica_archive_settings(layout_, node.group);
+    if (!layout_.on_hosts()) {
+        // WAL archiving into the group's pgBackRest stanza (docs/backups.md); not yet for nodes on hosts
+        settings += backup_server_settings(layout_, node.group);
+        settings += replica_archive_settings(layout_, node.group);
+    }
     append_to_file(node.data_dir + "/postgresql.conf", settings);
 
     std::ofstream hba(node.data_dir + "/pg_hba.conf", std::ios::trunc);
-    hba << "# Written by `shale up`: a local development cluster, TCP on 127.0.0.1 only.\n"
-           "host all all 127.0.0.1/32 trust\n"
-           "host replication all 127.0.0.1/32 trust\n"
-        << backup_hba_lines();
+    if (layout_.on_hosts())
+        // a node on a host of a cluster over several machines: password (SCRAM) from everywhere, never trust
+        hba << "# Written by `shale agent`: TCP from any address with the superuser's password (SCRAM).\n"
+               "host all all 0.0.0.0/0 scram-sha-256\n"
+               "host replication all 0.0.0.0/0 scram-sha-256\n";
+    else
+        hba << "# Written by `shale up`: a local development cluster, TCP on 127.0.0.1 only.\n"
+               "host all all 127.0.0.1/32 trust\n"
+               "host replication all 127.0.0.1/32 trust\n"
+            << backup_hba_lines();
     if (!hba)
         throw CliError("could not write " + node.data_dir + "/pg_hba.conf");
 }
@@ -208,7 +232,7 @@ void NodeControl::configure_replica(const NodeSpec &node) const
     append_to_file(node.data_dir + "/postgresql.auto.conf",
                    "# Added by `shale up`.\n"
                    "port = " + std::to_string(node.port) + "\n"
-                   "primary_conninfo = 'host=127.0.0.1 port=" + std::to_string(primary.port) +
+                   "primary_conninfo = 'host=" + primary.host + " port=" + std::to_string(primary.port) +
                        " user=postgres application_name=" + node.slot_name() + "'\n");
 }
 

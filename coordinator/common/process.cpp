@@ -23,13 +23,15 @@ namespace shale {
 
 // build_environment copies our environment for a child that runs as user:
 // HOME/USER/LOGNAME follow the user and PG* variables are dropped, so nothing
-// from the caller's libpq settings leaks into initdb, pg_ctl or pg_basebackup.
+// from the caller's libpq settings leaks into initdb, pg_ctl or pg_basebackup;
+// except PGPASSFILE, which a cluster on hosts sets on purpose (the superuser's
+// password for pg_basebackup, pg_rewind and the servers' walreceivers).
 static std::vector<std::string> build_environment(const OsUser *user)
 {
     std::vector<std::string> environment;
     for (char **entry = environ; *entry != nullptr; entry++) {
         std::string variable = *entry;
-        if (variable.rfind("PG", 0) == 0)
+        if (variable.rfind("PG", 0) == 0 && variable.rfind("PGPASSFILE=", 0) != 0)
             continue;
         if (user != nullptr && user->switch_needed &&
             (variable.rfind("HOME=", 0) == 0 || variable.rfind("USER=", 0) == 0 ||
