@@ -226,11 +226,13 @@ void NodeControl::configure_primary(const NodeSpec &node) const
 void NodeControl::configure_replica(const NodeSpec &node) const
 {
     // pg_basebackup -R already wrote standby.signal, primary_conninfo and
-    // primary_slot_name; later lines win, so we override the port and name the
+    // primary_slot_name; later lines win, so we override the address (a replica
+    // on another host than its primary) and the port, and name the
     // replica (application_name) for synchronous_standby_names.
     const NodeSpec &primary = layout_.primary_of(node);
     append_to_file(node.data_dir + "/postgresql.auto.conf",
                    "# Added by `shale up`.\n"
+                   "listen_addresses = '" + node.host + "'\n"
                    "port = " + std::to_string(node.port) + "\n"
                    "primary_conninfo = 'host=" + primary.host + " port=" + std::to_string(primary.port) +
                        " user=postgres application_name=" + node.slot_name() + "'\n");

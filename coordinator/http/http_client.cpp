@@ -50,19 +50,33 @@ HostPort split_base_url(const std::string &base_url)
     return address;
 }
 
+// run_async starts one asynchronous operation and runs the io_context until it
+// ends: Beast's time-outs (tcp_stream::expires_after) bound asynchronous
+// operations only, and a blocking connect to a cut-off host would wait for the
+// kernel's SYN retries (minutes) instead of the call's time-out.
+template <class Start>
+beast::error_code run_async(net::io_context &io, Start start)
+{
+    beast::error_code result;
+    start([&result](beast::error_code error, auto &&...) { result = error; });
+    io.restart();
+    io.run();
+    return result;
+}
+
 // exchange writes the request on a connected stream and reads the answer.
 template <class Stream>
-HttpClientResponse exchange(Stream &stream, const http::request<http::string_body> &request,
+HttpClientResponse exchange(net::io_context &io, Stream &stream, const http::request<http::string_body> &request,
                             const std::string &base_url)
 {
-    beast::error_code error;
-    http::write(stream, request, error);
+    beast::error_code error =
+        run_async(io, [&](auto handler) { http::async_write(stream, request, std::move(handler)); });
     if (error)
         throw std::runtime_error("cannot send the request to " + base_url + ": " + error.message());
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
-    http::read(stream, buffer, parser, error);
+    error = run_async(io, [&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
     if (error)
         throw std::runtime_error("no answer from " + base_url + ": " + error.message());
     HttpClientResponse answer;
@@ -94,7 +108,7 @@ HttpClientResponse http_call(const std::string &method, const std::string &base_
     if (error)
         throw std::runtime_error("cannot resolve " + address.host + ": " + error.message());
     stream.expires_after(timeout);
-    stream.connect(endpoints, error);
+    error = run_async(io, [&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
     if (error)
         throw std::runtime_error("cannot connect to " + base_url + ": " + error.message());
 
@@ -110,7 +124,7 @@ HttpClientResponse http_call(const std::string &method, const std::string &base_
     request.prepare_payload();
     stream.expires_after(timeout);
     if (!address.https) {
-        HttpClientResponse answer = exchange(stream, request, base_url);
+        HttpClientResponse answer = exchange(io, stream, request, base_url);
         beast::error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
         return answer;
@@ -121,7 +135,9 @@ HttpClientResponse http_call(const std::string &method, const std::string &base_
     net::ssl::context context(net::ssl::context::tls_client);
     context.set_verify_mode(net::ssl::verify_none);
     beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), context);
-    secure.handshake(net::ssl::stream_base::client, error);
+    error = run_async(io, [&](auto handler) {
+        secure.async_handshake(net::ssl::stream_base::client, std::move(handler));
+    });
     if (error)
         throw std::runtime_error("TLS handshake with " + base_url + " failed: " + error.message());
     X509 *certificate = SSL_get_peer_certificate(secure.native_handle());
@@ -134,7 +150,7 @@ HttpClientResponse http_call(const std::string &method, const std::string &base_
                                  tls->pinned_fingerprint + ", shown " + fingerprint +
                                  "): refusing to talk to it. If the agent was reinstalled on purpose, update "
                                  "its fingerprint in cluster.json");
-    HttpClientResponse answer = exchange(secure, request, base_url);
+    HttpClientResponse answer = exchange(io, secure, request, base_url);
     answer.peer_fingerprint = fingerprint;
     beast::error_code ignored;
     beast::get_lowest_layer(secure).socket().shutdown(tcp::socket::shutdown_both, ignored);
