@@ -23,7 +23,7 @@ static std::string fence_through_agent(const LocalCluster &cluster, const NodeSp
     std::string unreachable;
     try {
         nlohmann::json answer = cluster.agent_of(spec).call("POST", "/v1/nodes/" + spec.name + "/fence",
-                                                            nlohmann::json::object(), std::chrono::seconds(3));
+                                                            nlohmann::json::object(), std::chrono::milliseconds(1500));
         return describe_node(node) + ": through its host's agent: " + answer.value("done", std::string("fenced"));
     } catch (const std::exception &error) {
         unreachable = error.what();

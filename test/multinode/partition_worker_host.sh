@@ -73,7 +73,9 @@ up_output=$("$SHALE_BIN" up --dir "$work/cluster" --port $NODE_PORT --workers 2 
 echo "$up_output" | sed 's/postgres:[A-Za-z0-9]*@/postgres:***@/'
 CLUSTER_DIR=$work/cluster
 CLUSTER_URI=$(echo "$up_output" | tail -n 1)
-export CLUSTER_DIR CLUSTER_URI
+# psql of this test finds the superuser's password where shale and shaled do
+PGPASSFILE=$work/cluster/pgpass
+export CLUSTER_DIR CLUSTER_URI PGPASSFILE
 
 check_contains "the URI names the router nodes on their hosts" "@$(host_address 1):$NODE_PORT,$(host_address 2):$((NODE_PORT + 1))/" "$CLUSTER_URI"
 check "no node trusts TCP connections" 0 "$(cat "$work"/agent*/nodes/*/pg_hba.conf | grep -v '^#' | grep -c trust || true)"
