@@ -7,8 +7,8 @@
 
 #include "control_plane/api_handlers.h"
 #include "control_plane/operation_runner.h"
+#include "common/secrets.h"
 #include "control_plane/portal_files.h"
-#include "control_plane/secrets.h"
 #include "control_plane/session_auth.h"
 #include "http/http_target.h"
 

@@ -58,6 +58,8 @@ HttpResponse post_member(ApiCall &call)
 
 HttpResponse patch_member(ApiCall &call)
 {
+    if (call.request.body.empty())
+        throw ApiError(400, "invalid_json", "send a JSON object with role and/or password");
     call.reject_unknown_fields({"role", "password"});
     nlohmann::json member = find_member(call);
     std::string role = checked_member_role(call, false);

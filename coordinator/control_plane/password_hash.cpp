@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 namespace shale {
 

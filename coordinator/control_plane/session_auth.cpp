@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "control_plane/rate_limiter.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 namespace shale {
 

@@ -7,7 +7,7 @@
 #include "control_plane/api_handlers.h"
 #include "control_plane/password_hash.h"
 #include "control_plane/rate_limiter.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 #include "control_plane/session_auth.h"
 
 namespace shale {

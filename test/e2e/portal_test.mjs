@@ -40,8 +40,10 @@ async function api(method, target, body) {
   const text = await answer.text();
   return { status: answer.status, json: text ? JSON.parse(text) : null };
 }
-function psql(uri, sql) {
-  return execFileSync("psql", [uri, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql], { encoding: "utf8", timeout: 60000 }).trim();
+// psql runs sql on a database; the superuser's password (SCRAM on every node) is in its cluster's pgpass file
+function psql(uri, sql, databaseId) {
+  const env = { ...process.env, PGPASSFILE: path.join(WORK, "serve", "databases", databaseId, "pgpass") };
+  return execFileSync("psql", [uri, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql], { encoding: "utf8", timeout: 60000, env }).trim();
 }
 async function until(what, condition, timeoutMs = 60000, everyMs = 300) {
   const deadline = Date.now() + timeoutMs;
@@ -186,8 +188,9 @@ async function main() {
   await page.getByRole("button", { name: "Copy the URI of postgres (owner)" }).click();
   const uri = await page.evaluate(() => navigator.clipboard.readText());
   check(uri.startsWith("postgres://"), `copied URI: ${uri}`);
-  psql(uri, "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL, total numeric); INSERT INTO orders SELECT g, g % 10, g * 1.5 FROM generate_series(1, 100) g");
-  check(psql(uri, "SELECT count(*) FROM orders") === "100", "psql wrote 100 rows");
+  const shopId = (await api("GET", "/v1/databases")).json.databases.find((database) => database.name === "shop").id;
+  psql(uri, "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL, total numeric); INSERT INTO orders SELECT g, g % 10, g * 1.5 FROM generate_series(1, 100) g", shopId);
+  check(psql(uri, "SELECT count(*) FROM orders", shopId) === "100", "psql wrote 100 rows");
   const databases = (await api("GET", "/v1/databases")).json.databases;
   const shop = databases.find((database) => database.name === "shop");
 
@@ -209,7 +212,7 @@ async function main() {
   const row = page.getByTestId(`table-${tableName}`);
   await until("orders shown as distributed", async () => (await row.textContent()).includes("distributed"));
   check((await page.getByTestId(`rows-${tableName}`).textContent()) === "100", "100 rows shown");
-  psql(uri, "INSERT INTO orders SELECT g, g % 10, 1 FROM generate_series(101, 150) g");
+  psql(uri, "INSERT INTO orders SELECT g, g % 10, 1 FROM generate_series(101, 150) g", shopId);
   await until("the row count to change to 150 without a reload", async () => (await page.getByTestId(`rows-${tableName}`).textContent()) === "150", 20000);
   await shot(page, "10-tables-distributed");
   const refused = await page.evaluate(async (name) => {
@@ -254,7 +257,7 @@ async function main() {
   await page.getByTestId("health-summary").filter({ hasText: "Healthy" }).waitFor({ timeout: 60000 });
   measured.health_back_s = (Date.now() - killedAt) / 1000;
   await shot(page, "14-overview-after-failover");
-  check(psql(uri, "SELECT count(*) FROM orders") === "150", "all 150 rows after the failover");
+  check(psql(uri, "SELECT count(*) FROM orders", shopId) === "150", "all 150 rows after the failover");
 
   step("Settings: change the plan to starter (room for a restored copy)");
   await page.goto(`${URL_BASE}/databases/${shop.id}/settings`);
@@ -274,7 +277,7 @@ async function main() {
   await page.getByLabel("Name (optional)").fill("before-more-rows");
   await page.getByRole("button", { name: "Make restore point" }).click();
   await page.getByTestId("restore-points").filter({ hasText: "before-more-rows" }).waitFor({ timeout: 120000 });
-  psql(uri, "INSERT INTO orders SELECT g, g % 10, 1 FROM generate_series(151, 175) g");
+  psql(uri, "INSERT INTO orders SELECT g, g % 10, 1 FROM generate_series(151, 175) g", shopId);
   await page.getByLabel("Name of the new database").fill("shop-restored");
   await page.getByLabel("Restore point", { exact: true }).selectOption("before-more-rows");
   const restoreStart = Date.now();
@@ -286,7 +289,7 @@ async function main() {
   await shot(page, "17-backups-restored");
   const restored = (await api("GET", "/v1/databases")).json.databases.find((database) => database.name === "shop-restored");
   check(restored.state === "ready" && restored.parent_id === shop.id, "the restored database is ready, a child of shop");
-  check(psql(restored.uri, "SELECT count(*) FROM orders") === "150", "the restored copy has the rows of the restore point");
+  check(psql(restored.uri, "SELECT count(*) FROM orders", restored.id) === "150", "the restored copy has the rows of the restore point");
 
   step("Operations and events timeline; the places kept for later screens");
   await page.goto(`${URL_BASE}/databases/${shop.id}/operations`);

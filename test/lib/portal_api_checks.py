@@ -3,8 +3,6 @@ control_plane_test.py (every answer validated against the OpenAPI file):
 first admin (setup), sign-in with a password or a token, the session cookie's
 flags, CSRF on cookie writes, sign out, members and roles enforced as scopes;
 and a database's tables (distribute, make reference, SQL errors as 422) and metrics."""
-import psycopg2
-
 
 def session_cookie(answer):
     """The shale_session value of a Set-Cookie header, and the header itself."""
@@ -80,9 +78,9 @@ def check_sign_in(api, check):
           "the audit log names the member who acted")
 
 
-def check_tables(api, check, database):
+def check_tables(api, check, database, connect_database):
     base = f"/v1/databases/{database['id']}"
-    with psycopg2.connect(database["uri"]) as connection, connection.cursor() as cursor:
+    with connect_database(database) as connection, connection.cursor() as cursor:
         cursor.execute("CREATE TABLE portal_items (id bigint PRIMARY KEY, kind text); "
                        "INSERT INTO portal_items SELECT g, 'k' || g FROM generate_series(1, 30) g; "
                        "CREATE TABLE portal_kinds (kind text PRIMARY KEY)")
