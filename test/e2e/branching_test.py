@@ -282,7 +282,7 @@ def main():
     step("lint: rewrites, NOT NULL, CHECK, rename, distribution change")
     lint_branch, _ = create_branch(api, parent, {"name": "lint", "data": "schema"})
     run(lint_branch,
-        "ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2)",
+        "ALTER TABLE accounts ALTER COLUMN score TYPE bigint",
         "ALTER TABLE accounts ALTER COLUMN created_at SET NOT NULL",
         "ALTER TABLE accounts ADD CONSTRAINT email_has_at CHECK (email LIKE '%@%')",
         "ALTER TABLE accounts RENAME COLUMN email TO email_address",
