@@ -13,6 +13,7 @@ extern "C" {
 }
 
 #include "commands/utility_hook.h"
+#include "insights/query_stats.h"
 #include "connection/worker_connection.h"
 #include "metadata/metadata_cache.h"
 #include "planner/planner_hook.h"
@@ -49,4 +50,5 @@ _PG_init(void)
 	distributed_deadlock_init();
 	planner_hook_init();
 	utility_hook_init();
+	query_stats_init();
 }

@@ -48,6 +48,10 @@ for _ in $(seq 1 240); do
 done
 uri=$("$shale" db show main --json | python3 -c 'import json, sys; d = json.load(sys.stdin)["database"]; print(d["uri"] or "")')
 [ -n "$uri" ] || { echo "serve-up: the database \"main\" is not ready:"; "$shale" db show main; exit 1; }
+# the operator on this machine gets the superuser's URI with its password (kept in the cluster's
+# pgpass file; every node asks for it); applications get roles of their own (POST /v1/databases/{id}/roles)
+password=$(awk -F: '$4 == "postgres" { print $5; exit }' "$dir/databases/$id/pgpass" 2>/dev/null || true)
+[ -n "$password" ] && uri=${uri/postgres:\/\/postgres@/postgres:\/\/postgres:$password@}
 echo "API:   $api/v1   (OpenAPI: $api/v1/openapi.json)"
 echo "token: $token   (also in $dir/admin-token)"
 echo "$uri"

@@ -888,3 +888,45 @@ REVOKE ALL ON FUNCTION shale.add_node(text, int, int, text), shale.remove_node(i
                        shale.rebalance(), shale.drain_group(int), shale.run_scaling_step(),
                        shale.copy_reference_tables(int), shale.auto_split(bigint, text)
     FROM PUBLIC;
+
+-- Query insights (docs/insights.md): measured at the router, kept in bounded shared memory.
+CREATE FUNCTION shale.query_stats_rows(OUT query_id bigint, OUT user_id oid, OUT database_id oid, OUT query text,
+    OUT calls bigint, OUT errors bigint, OUT total_ms float8, OUT mean_ms float8, OUT min_ms float8,
+    OUT max_ms float8, OUT p50_ms float8, OUT p95_ms float8, OUT p99_ms float8, OUT rows bigint,
+    OUT rows_from_workers bigint, OUT ran_on text, OUT mean_shards float8, OUT max_shards int,
+    OUT top_tenants text, OUT first_seen timestamptz, OUT filter_table oid, OUT filter_column smallint)
+    RETURNS SETOF record LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'shale_query_stats_rows';
+
+-- One row per query pattern: a statement with its constants replaced by $n.
+CREATE VIEW shale.query_stats AS
+    SELECT s.query_id, r.rolname AS user_name, d.datname AS database_name, s.query, s.calls, s.errors,
+           round(s.total_ms::numeric, 3) AS total_ms, round(s.mean_ms::numeric, 3) AS mean_ms,
+           round(s.min_ms::numeric, 3) AS min_ms, round(s.max_ms::numeric, 3) AS max_ms,
+           round(s.p50_ms::numeric, 3) AS p50_ms, round(s.p95_ms::numeric, 3) AS p95_ms,
+           round(s.p99_ms::numeric, 3) AS p99_ms, s.rows, s.rows_from_workers, s.ran_on,
+           round(s.mean_shards::numeric, 2) AS mean_shards, s.max_shards, s.top_tenants, s.first_seen,
+           s.filter_table::regclass AS fanout_filter_table, a.attname AS fanout_filter_column
+    FROM shale.query_stats_rows() s
+    LEFT JOIN pg_attribute a ON a.attrelid = s.filter_table AND a.attnum = s.filter_column
+    LEFT JOIN pg_roles r ON r.oid = s.user_id
+    LEFT JOIN pg_database d ON d.oid = s.database_id;
+
+CREATE FUNCTION shale.tenant_stats_rows(OUT table_id oid, OUT tenant text, OUT hash bigint, OUT statements bigint,
+    OUT total_ms float8, OUT rows bigint)
+    RETURNS SETOF record LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'shale_tenant_stats_rows';
+
+-- The busiest tenants (distribution values) of router statements, with their share of all of them.
+CREATE VIEW shale.tenant_stats AS
+    SELECT t.table_id::regclass AS table_name, t.tenant, t.hash, t.statements,
+           round(t.total_ms::numeric, 3) AS total_ms, t.rows,
+           round(100.0 * t.statements / nullif(sum(t.statements) OVER (), 0), 2) AS percent_of_statements
+    FROM shale.tenant_stats_rows() t;
+
+CREATE FUNCTION shale.reset_query_stats() RETURNS bigint
+    LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'shale_reset_query_stats';
+
+CREATE FUNCTION shale.query_stats_info(OUT patterns bigint, OUT max_patterns int, OUT evicted bigint,
+    OUT reset_at timestamptz)
+    RETURNS record LANGUAGE C STRICT VOLATILE AS 'MODULE_PATHNAME', 'shale_query_stats_info';
+
+REVOKE ALL ON FUNCTION shale.reset_query_stats() FROM PUBLIC;

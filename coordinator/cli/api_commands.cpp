@@ -15,7 +15,7 @@
 #include "cli/api_command_helpers.h"
 #include "cli/cli_error.h"
 #include "cli/node_control.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 namespace shale {
 
@@ -100,7 +100,8 @@ const char *kDbUsage =
     "  shale db create NAME [--template T] [--plan P] [--workers N] [--replicas R] [--no-wait] [--json]\n"
     "  shale db list [--json]\n"
     "  shale db show NAME [--json]\n"
-    "  shale db connect NAME     (opens psql on the database)\n"
+    "  shale db connect NAME     (opens psql on the database; as its superuser on the machine\n"
+    "                            that runs shale serve: SHALE_SERVE_DIR, default ./.shale-serve)\n"
     "  shale db delete NAME [--no-wait] [--json]\n"
     "  shale db undelete NAME [--no-wait] [--json]\n"
     "  shale db restore NAME NEW_NAME --to RESTORE_POINT_OR_UTC_TIME [--replicas R] [--no-wait] [--json]\n"
@@ -206,6 +207,13 @@ int db_command(const std::vector<std::string> &raw)
             throw CliError("the database is " + database["state"].get<std::string>() + "; it has no URI to connect to");
         std::string psql = pg_bindir() + "/psql";
         std::string uri = database["uri"];
+        // on the machine that runs shale serve, the superuser's password is in the database's
+        // password file (SHALE_SERVE_DIR, ./.shale-serve by default, as make up uses)
+        const char *serve_dir = getenv("SHALE_SERVE_DIR");
+        std::string password_file = std::string(serve_dir != nullptr ? serve_dir : "./.shale-serve") +
+                                    "/databases/" + id + "/pgpass";
+        if (access(password_file.c_str(), R_OK) == 0)
+            setenv("PGPASSFILE", password_file.c_str(), 1);
         execl(psql.c_str(), "psql", uri.c_str(), static_cast<char *>(nullptr));
         throw CliError("cannot run " + psql);
     }

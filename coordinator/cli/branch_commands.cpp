@@ -7,7 +7,7 @@
 
 #include "cli/api_command_helpers.h"
 #include "cli/cli_error.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 namespace shale {
 

@@ -26,6 +26,7 @@
 
 #include "cli/backup_commands.h"
 #include "cli/cli_error.h"
+#include "common/cluster_password.h"
 #include "cli/daemon_control.h"
 #include "cli/node_control.h"
 #include "cli/port_allocator.h"
@@ -312,6 +313,9 @@ int cluster_restore(const RestoreOptions &options)
         chmod(node.data_dir.c_str(), 0700);
     }
     chown_tree(restored.dir, user);
+    // the restored catalogs hold the source's superuser password
+    copy_cluster_password(source.dir, restored.dir, user);
+    use_password_file(cluster_password_file(restored.dir));  // the new servers must not depend on the source's
     for (const auto &parent : make_parents_traversable(restored.dir, user))
         progress("notice: added o+x to " + parent);
     // the schedule carries over; the repository is the new cluster's own
@@ -383,7 +387,7 @@ int cluster_restore(const RestoreOptions &options)
     progress("started shaled (pid " + std::to_string(pid) + "); it takes the new cluster's first full backup now");
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     progress("cluster restored in " + std::to_string(elapsed.count() / 1000.0).substr(0, 5) + " s");
-    std::cout << restored.uri() << std::endl;
+    std::cout << restored.uri_with_password() << std::endl;
     return 0;
 }
 

@@ -116,7 +116,7 @@ int cluster_status(const std::string &dir)
 int cluster_uri(const std::string &dir)
 {
     ClusterLayout layout = load_layout_or_fail(dir);
-    std::cout << layout.uri() << std::endl;
+    std::cout << layout.uri_with_password() << std::endl;
     return 0;
 }
 

@@ -175,7 +175,8 @@ int cluster_up(const UpOptions &options)
     }
     if (!layout.synchronous)
         progress("warning: replication is ASYNC: a failover can lose acknowledged commits");
-    std::cout << layout.uri() << std::endl;
+    // the operator's URI carries the superuser's password (also in DIR/pgpass)
+    std::cout << layout.uri_with_password() << std::endl;
     return 0;
 }
 

@@ -14,10 +14,12 @@
 #include "cli/commands.h"
 #include "cli/scaling_commands.h"
 #include "cli/switchover.h"
+#include "common/cluster_password.h"
 #include "common/process.h"
 #include "control_plane/serve_command.h"
 #include "cli/branch_commands.h"
 #include "control_plane/templates.h"
+#include "import/import_commands.h"
 
 namespace po = boost::program_options;
 
@@ -40,6 +42,9 @@ const char *kUsage =
     "  add-group  create, start and register the next worker group [--replicas N]\n"
     "  rebalance  move shards until worker groups are even [--wait]; prints the operation id\n"
     "  drain    move every shard off a worker group: --group N [--wait] [--remove]\n"
+    "\n"
+    "  import   move a live PostgreSQL database onto Shale: inspect | plan | start | status | cutover | abort\n"
+    "           (docs/import.md)\n"
     "\n"
     "Control plane (docs/control-plane.md):\n"
     "  serve    run the control plane: the /v1 API, its state in PostgreSQL [--dir DIR] [--port PORT]\n"
@@ -172,6 +177,8 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
         return shale::token_command(arguments);
     if (command == "login")
         return shale::login_command(arguments);
+    if (command == "import")
+        return shale::import::import_command(arguments);
     po::options_description options("Options for `shale " + command + "`");
     options.add_options()("help,h", "show this help")(
         "dir", po::value<std::string>()->default_value("./.shale"), "cluster directory");
@@ -226,6 +233,8 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
         return 0;
     }
     const std::string dir = absolute_dir(values["dir"].as<std::string>());
+    // every node asks for the cluster's password; the tools and servers we start read it here
+    shale::use_password_file(shale::cluster_password_file(dir));
     if (command == "down")
         return shale::cluster_down(dir);
     if (command == "backup")

@@ -2,6 +2,7 @@
 #include "cli/node_control.h"
 
 #include <locale.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 
 #include "cli/cli_error.h"
 #include "common/backup_repository.h"
+#include "common/cluster_password.h"
 #include "common/process.h"
 
 namespace shale {
@@ -95,17 +97,37 @@ void NodeControl::run_jobs(const std::string &step, const std::vector<Job> &jobs
 
 void NodeControl::initdb(const std::vector<NodeSpec> &nodes)
 {
+    // the superuser gets the cluster's password (generated once, DIR/pgpass);
+    // initdb reads it from a file the server user can read, removed right after
+    const std::string password = ensure_cluster_password(layout_.dir, user_);
+    const std::string password_file = layout_.dir + "/initdb.pw";
+    {
+        std::ofstream out(password_file, std::ios::trunc);
+        out << password << "\n";
+        if (!out)
+            throw CliError("could not write " + password_file);
+    }
+    chmod(password_file.c_str(), 0600);
+    if (user_.switch_needed && chown(password_file.c_str(), user_.uid, user_.gid) != 0)
+        throw CliError("could not give " + password_file + " to OS user " + user_.name);
     std::vector<Job> jobs;
     for (const auto &node : nodes) {
         // --no-sync: one sync() after all initdb runs replaces three separate
         // flushes; the servers themselves run with fsync on.
         std::vector<std::string> argv = {pg_bindir() + "/initdb", "-D", node.data_dir, "-U", "postgres",
-                                         "--auth=trust", "-E", "UTF8", "--no-sync"};
+                                         "--auth=scram-sha-256", "--pwfile=" + password_file, "-E", "UTF8",
+                                         "--no-sync"};
         for (const auto &argument : locale_arguments())
             argv.push_back(argument);
         jobs.push_back({node, argv});
     }
-    run_jobs("initdb", jobs);
+    try {
+        run_jobs("initdb", jobs);
+    } catch (...) {
+        unlink(password_file.c_str());
+        throw;
+    }
+    unlink(password_file.c_str());
     sync();
 }
 
@@ -184,16 +206,18 @@ void NodeControl::configure_primary(const NodeSpec &node) const
         "max_connections = 200\n"
         "logging_collector = off\n";
     if (!extension_disabled())
-        settings += "shared_preload_libraries = 'shale'\n";
+        settings += "shared_preload_libraries = 'shale'\n"
+                    // router-to-worker connections and shard moves' subscriptions find the password here
+                    "shale.node_conninfo = 'passfile=" + cluster_password_file(layout_.dir) + "'\n";
     // WAL archiving into the group's pgBackRest stanza (docs/backups.md)
     settings += backup_server_settings(layout_, node.group);
     settings += replica_archive_settings(layout_, node.group);
     append_to_file(node.data_dir + "/postgresql.conf", settings);
 
     std::ofstream hba(node.data_dir + "/pg_hba.conf", std::ios::trunc);
-    hba << "# Written by `shale up`: a local development cluster, TCP on 127.0.0.1 only.\n"
-           "host all all 127.0.0.1/32 trust\n"
-           "host replication all 127.0.0.1/32 trust\n"
+    hba << "# Written by `shale up`: TCP on 127.0.0.1 only, always with a SCRAM password (DIR/pgpass).\n"
+           "host all all 127.0.0.1/32 scram-sha-256\n"
+           "host replication all 127.0.0.1/32 scram-sha-256\n"
         << backup_hba_lines();
     if (!hba)
         throw CliError("could not write " + node.data_dir + "/pg_hba.conf");
@@ -209,7 +233,8 @@ void NodeControl::configure_replica(const NodeSpec &node) const
                    "# Added by `shale up`.\n"
                    "port = " + std::to_string(node.port) + "\n"
                    "primary_conninfo = 'host=127.0.0.1 port=" + std::to_string(primary.port) +
-                       " user=postgres application_name=" + node.slot_name() + "'\n");
+                       " user=postgres passfile=" + cluster_password_file(layout_.dir) +
+                       " application_name=" + node.slot_name() + "'\n");
 }
 
 std::optional<pid_t> NodeControl::postmaster_pid(const NodeSpec &node)

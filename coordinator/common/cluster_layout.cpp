@@ -1,12 +1,14 @@
 // cluster_layout.cpp — planning the node list of a local cluster and reading and
 // writing cluster.json.
 #include "common/cluster_layout.h"
+#include "common/cluster_password.h"
 #include "common/pg_connection.h"
 
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -113,7 +115,8 @@ const NodeSpec &ClusterLayout::primary_of(const NodeSpec &node) const
     throw std::logic_error("group " + std::to_string(node.group) + " has no primary");
 }
 
-std::string ClusterLayout::uri() const
+// router_hosts is "127.0.0.1:PORT,..." for every router node (the URI's host list).
+static std::string router_hosts(const std::vector<NodeSpec> &nodes)
 {
     std::string hosts;
     for (const auto &node : nodes) {
@@ -123,12 +126,44 @@ std::string ClusterLayout::uri() const
             hosts += ",";
         hosts += "127.0.0.1:" + std::to_string(node.port);
     }
-    return "postgres://postgres@" + hosts + "/postgres?target_session_attrs=read-write";
+    return hosts;
+}
+
+// uri_escape percent-encodes every byte but RFC 3986's unreserved ones and '/'.
+static std::string uri_escape(const std::string &text)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    std::string escaped;
+    for (unsigned char c : text) {
+        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+            escaped += static_cast<char>(c);
+        } else {
+            escaped += '%';
+            escaped += digits[c >> 4];
+            escaped += digits[c & 15];
+        }
+    }
+    return escaped;
+}
+
+std::string ClusterLayout::uri() const
+{
+    return "postgres://postgres@" + router_hosts(nodes) + "/postgres?target_session_attrs=read-write";
+}
+
+std::string ClusterLayout::uri_with_password() const
+{
+    auto password = read_cluster_password(dir);
+    if (!password)
+        return uri();
+    return "postgres://postgres:" + uri_escape(*password) + "@" + router_hosts(nodes) +
+           "/postgres?target_session_attrs=read-write";
 }
 
 std::string ClusterLayout::router_conninfo(const std::string &application_name) const
 {
-    return uri() + "&connect_timeout=5&application_name=" + application_name + "&" + kNetworkTimeoutUriOptions;
+    return uri() + "&connect_timeout=5&application_name=" + application_name + "&" + kNetworkTimeoutUriOptions +
+           "&passfile=" + uri_escape(cluster_password_file(dir));
 }
 
 void ClusterLayout::save() const

@@ -56,10 +56,15 @@ struct ClusterLayout {
     const NodeSpec &router_primary() const;
     // primary_of returns the primary of the group a node belongs to.
     const NodeSpec &primary_of(const NodeSpec &node) const;
-    // uri is the postgres:// URI clients use: every router node, read-write target.
+    // uri is the postgres:// URI clients use: every router node, read-write target,
+    // the superuser postgres without its password (safe to show in status and APIs).
     std::string uri() const;
-    // router_conninfo is uri() with a connect time-out and an application_name:
-    // it reaches whichever router node accepts writes, also after a router failover.
+    // uri_with_password is uri() with the superuser's password (DIR/pgpass), as
+    // `shale up` and `shale uri` print it for the cluster's operator.
+    std::string uri_with_password() const;
+    // router_conninfo is uri() with a connect time-out, an application_name and the
+    // cluster's password file: it reaches whichever router node accepts writes,
+    // also after a router failover.
     std::string router_conninfo(const std::string &application_name) const;
     // http_address is the base URL of shaled's HTTP API, empty without a port.
     std::string http_address() const

@@ -1,6 +1,8 @@
 // pg_connection.cpp — implementation of the libpq RAII wrapper.
 #include "common/pg_connection.h"
 
+#include "common/cluster_password.h"
+
 #include <poll.h>
 
 #include <algorithm>
@@ -164,7 +166,8 @@ std::string node_conninfo(const std::string &host, int port, const std::string &
 {
     return "host=" + quote_conninfo_value(host) + " port=" + std::to_string(port) +
            " dbname=" + quote_conninfo_value(dbname) + " user=" + quote_conninfo_value(user) + " " +
-           kNetworkTimeoutOptions;
+           kNetworkTimeoutOptions +
+           (password_file_in_use().empty() ? "" : " passfile=" + quote_conninfo_value(password_file_in_use()));
 }
 
 }  // namespace shale

@@ -2,6 +2,8 @@
 // async-signal-safe functions on data prepared before the fork.
 #include "common/process.h"
 
+#include "common/cluster_password.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
@@ -23,7 +25,8 @@ namespace shale {
 
 // build_environment copies our environment for a child that runs as user:
 // HOME/USER/LOGNAME follow the user and PG* variables are dropped, so nothing
-// from the caller's libpq settings leaks into initdb, pg_ctl or pg_basebackup.
+// from the caller's libpq settings leaks into initdb, pg_ctl or pg_basebackup;
+// PGPASSFILE names the cluster's password file when this process uses one.
 static std::vector<std::string> build_environment(const OsUser *user)
 {
     std::vector<std::string> environment;
@@ -37,6 +40,9 @@ static std::vector<std::string> build_environment(const OsUser *user)
             continue;
         environment.push_back(variable);
     }
+    // the cluster's password file (cluster_password.h) is the one PG* variable a child gets
+    if (!password_file_in_use().empty())
+        environment.push_back("PGPASSFILE=" + password_file_in_use());
     if (user != nullptr && user->switch_needed) {
         environment.push_back("HOME=" + user->home);
         environment.push_back("USER=" + user->name);

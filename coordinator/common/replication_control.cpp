@@ -1,6 +1,7 @@
 // replication_control.cpp — promotion, re-pointing and synchronous standby
 // settings over libpq.
 #include "common/replication_control.h"
+#include "common/cluster_password.h"
 
 #include <chrono>
 #include <stdexcept>
@@ -27,7 +28,9 @@ std::string standby_name(long long node_id)
 
 std::string primary_conninfo_for(const std::string &host, int port, const std::string &application_name)
 {
-    return "host=" + host + " port=" + std::to_string(port) + " user=postgres application_name=" + application_name;
+    const std::string &password_file = password_file_in_use();
+    return "host=" + host + " port=" + std::to_string(port) + " user=postgres" +
+           (password_file.empty() ? "" : " passfile=" + password_file) + " application_name=" + application_name;
 }
 
 PgConnection connect_node(const std::string &host, int port, int timeout_ms)

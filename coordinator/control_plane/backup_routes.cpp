@@ -4,7 +4,7 @@
 // from its shaled). Restoring into a new database is post_restore in
 // database_routes.cpp.
 #include "control_plane/api_handlers.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 namespace shale {
 

@@ -7,7 +7,7 @@
 // servers and files go at once), reset (back to the parent's current schema,
 // and data for a branch with data, on the same ports: the URI stays).
 #include "control_plane/api_handlers.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 #include "control_plane/serve_config.h"
 
 namespace shale {

@@ -204,7 +204,7 @@ void wait_until_connectable(const ClusterLayout &layout, int timeout_s)
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
     std::string last_error;
     while (std::chrono::steady_clock::now() < deadline) {
-        PgConnection client = PgConnection::connect(layout.uri() + "&connect_timeout=3&application_name=shale_serve");
+        PgConnection client = PgConnection::connect(layout.router_conninfo("shale_serve"));
         if (client.ok() && client.query_value("SELECT 1", &last_error))
             return;
         if (!client.ok())

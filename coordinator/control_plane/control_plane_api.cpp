@@ -7,7 +7,7 @@
 
 #include "control_plane/api_handlers.h"
 #include "control_plane/operation_runner.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 #include "http/http_target.h"
 
 namespace shale {

@@ -10,9 +10,9 @@
 #include "control_plane/api_handlers.h"
 #include "control_plane/operation_runner.h"
 #include "control_plane/plans.h"
+#include "common/secrets.h"
 #include "control_plane/schema_protection.h"
 #include "control_plane/schema_snapshot.h"
-#include "control_plane/secrets.h"
 #include "control_plane/serve_config.h"
 #include "control_plane/templates.h"
 

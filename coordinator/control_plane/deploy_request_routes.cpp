@@ -8,7 +8,7 @@
 #include "control_plane/api_handlers.h"
 #include "control_plane/branch_operations.h"
 #include "control_plane/schema_diff.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 namespace shale {
 

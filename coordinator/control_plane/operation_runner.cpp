@@ -16,7 +16,7 @@
 #include "control_plane/templates.h"
 #include "cli/node_control.h"
 #include "cli/port_allocator.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 namespace shale {
 

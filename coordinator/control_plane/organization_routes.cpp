@@ -2,7 +2,7 @@
 // POST /v1/organizations (the operator organization creates another, with its
 // first admin token, shown once) and GET /v1/audit-log.
 #include "control_plane/api_handlers.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 namespace shale {
 

@@ -7,7 +7,8 @@
 #include "common/cluster_layout.h"
 #include "common/pg_connection.h"
 #include "control_plane/api_handlers.h"
-#include "control_plane/secrets.h"
+#include "common/cluster_password.h"
+#include "common/secrets.h"
 
 namespace shale {
 
@@ -64,7 +65,8 @@ void run_on_every_primary(const ClusterLayout &layout, const std::string &sql, c
     for (int row = 0; row < workers.rows(); row++) {
         PgConnection worker = PgConnection::connect(
             node_conninfo(workers.value(row, 0), std::stoi(workers.value(row, 1))) +
-            " connect_timeout=5 application_name=shale_serve");
+            " connect_timeout=5 application_name=shale_serve passfile=" +
+            quote_conninfo_value(cluster_password_file(layout.dir)));
         PgResult done = worker.ok() ? worker.exec(sql) : PgResult();
         if (!done.ok() && !undo_on_router.empty())
             router.exec(undo_on_router);
@@ -121,6 +123,7 @@ HttpResponse post_role(ApiCall &call)
                              grants,
                          "CREATE ROLE \"" + name + "\" LOGIN PASSWORD '" + password + "'" + grants,
                          "DROP ROLE IF EXISTS \"" + name + "\"");
+    set_role_password_entry(layout.dir, name, password);
     call.audit("role.create", "role", name, {{"database_id", database_id}});
     (*role)["connection_uri"] = role_uri(layout, name, "");
     return json_response(201, {{"role", *role}, {"password", password},
@@ -150,6 +153,7 @@ HttpResponse reset_role_password(ApiCall &call)
     auto updated = call.store.json_row(std::string("UPDATE control.roles r SET password_changed_at = now() "
                                                    "WHERE id = $1 RETURNING ") + kRoleJson,
                                        {role["id"].get<std::string>()});
+    set_role_password_entry(layout.dir, call.params["name"], password);
     call.audit("role.reset_password", "role", call.params["name"], {{"database_id", database["id"]}});
     (*updated)["connection_uri"] = role_uri(layout, call.params["name"], "");
     return json_response(200, {{"role", *updated}, {"password", password},
@@ -166,6 +170,7 @@ HttpResponse delete_role(ApiCall &call)
                                      "') THEN REASSIGN OWNED BY \"" + name + "\" TO postgres; DROP OWNED BY \"" + name +
                                      "\"; DROP ROLE \"" + name + "\"; END IF; END $$");
     call.store.exec("DELETE FROM control.roles WHERE id = $1", {role["id"].get<std::string>()});
+    set_role_password_entry(layout.dir, name, "");
     call.audit("role.delete", "role", name, {{"database_id", database["id"]}});
     HttpResponse response;
     response.status = 204;

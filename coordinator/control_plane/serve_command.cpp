@@ -22,7 +22,7 @@
 #include "control_plane/control_plane_api.h"
 #include "control_plane/operation_runner.h"
 #include "control_plane/plans.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 #include "control_plane/state_instance.h"
 #include "control_plane/storage_monitor.h"
 #include "control_plane/state_schema.h"

@@ -13,7 +13,7 @@
 #include "cli/node_control.h"
 #include "common/pg_connection.h"
 #include "common/process.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 namespace shale {
 

@@ -2,7 +2,7 @@
 // expiry; the secret is in the answer once and stored only as its SHA-256),
 // list, revoke.
 #include "control_plane/api_handlers.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 namespace shale {
 

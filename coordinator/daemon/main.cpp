@@ -11,6 +11,7 @@
 #include <memory>
 #include <thread>
 
+#include "common/cluster_password.h"
 #include "common/logger.h"
 #include "daemon/backup_scheduler.h"
 #include "daemon/daemon_config.h"
@@ -74,6 +75,8 @@ int main(int argc, char **argv)
     shale::LeaderLock leader_lock(config.router_conninfo, logger);
     // Failover (failover.h, router_failover.h): cluster.json gives the data
     // directories, so the daemon can stop a lost primary and rejoin it.
+    if (!config.cluster_dir.empty())  // the nodes ask for the cluster's password (DIR/pgpass)
+        shale::use_password_file(shale::cluster_password_file(config.cluster_dir));
     shale::LocalCluster local_cluster = shale::LocalCluster::load(config.cluster_dir, logger);
     shale::FailoverSettings failover_settings;
     failover_settings.enabled = config.failover;

@@ -64,6 +64,13 @@ worker_connection_define_settings(void)
 							   &node_conninfo, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
 }
 
+/* The extra libpq options of shale.node_conninfo (the password file, sslmode, …), "" when none. */
+const char *
+worker_connection_extra_options(void)
+{
+	return node_conninfo != NULL ? node_conninfo : "";
+}
+
 const char *
 worker_connection_name(const WorkerConnection *connection)
 {

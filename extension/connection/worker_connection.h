@@ -146,6 +146,8 @@ int worker_connection_get_copy_data(WorkerConnection *connection, char **buffer)
 void worker_connection_discard(WorkerConnection *connection);
 
 /* "host:port" of a connection, for messages. */
+/* The extra libpq options of shale.node_conninfo (the password file, sslmode, …), "" when none. */
+const char *worker_connection_extra_options(void);
 const char *worker_connection_name(const WorkerConnection *connection);
 
 #endif

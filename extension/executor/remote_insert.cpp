@@ -9,11 +9,13 @@ extern "C" {
 #include "parser/parsetree.h"
 #include "catalog/pg_constraint.h"
 #include "utils/array.h"
+#include "utils/datum.h"
 #include "utils/syscache.h"
 }
 
 #include "connection/worker_connection.h"
 #include "executor/remote_insert.h"
+#include "insights/query_stats.h"
 #include "metadata/metadata_cache.h"
 #include "planner/query_deparse.h"
 #include "transaction/remote_transaction.h"
@@ -186,6 +188,7 @@ typedef struct ShardBatch
 	int64 hash;				/* any hash of the shard, to fill the template */
 	List *rows;				/* char ** of column_count values */
 	MemoryContext memory;	/* holds rows; reset after each send, so memory is bounded by the batch size */
+	bool written;			/* a row went to this shard (query insights counts the shards) */
 } ShardBatch;
 
 typedef struct InsertRun
@@ -264,6 +267,16 @@ send_batch(InsertRun *run, ShardBatch *batch, bool every_placement)
 	MemoryContextReset(batch->memory);
 }
 
+/* Tells query insights the tenant of an INSERT (its first row's): the value copied, for the statement's end. */
+static void
+note_insert_tenant(const DistributedTable *table, int64 hash, Datum value, Oid type)
+{
+	int16 length;
+	bool by_value;
+	get_typlenbyval(type, &length, &by_value);
+	query_stats_note_tenant(table->table_id, hash, NULL, datumCopy(value, by_value, length), type);
+}
+
 void
 run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *child, WorkerRowConsumer consume,
 				  void *consume_context)
@@ -315,6 +328,7 @@ run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *chil
 		batches[s].memory = AllocSetContextCreate(CurrentMemoryContext, "shale shard rows", ALLOCSET_SMALL_SIZES);
 	}
 	List *groups_used = NIL;
+	int shards_written = 0;
 	/* a lone statement writing one group may commit there by itself; anything more is a distributed transaction */
 	run.in_transaction = remote_statement_needs_transaction() || (reference && table->shards[0].placement_count > 1);
 	FmgrInfo hash_function = table->hash_function;
@@ -341,6 +355,14 @@ run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *chil
 														 slot->tts_values[distribution_index], Int64GetDatum(0)));
 			MemoryContextSwitchTo(previous);
 			shard_index = shale_find_range_index(table->ranges, table->shard_count, hash);
+			if (current_statement_notes.active && !current_statement_notes.has_tenant)
+				note_insert_tenant(table, hash, slot->tts_values[distribution_index],
+								   TupleDescAttr(child_descriptor, distribution_index)->atttypid);
+		}
+		if (!batches[shard_index].written)
+		{
+			batches[shard_index].written = true;
+			shards_written++;
 		}
 		ShardBatch *batch = &batches[shard_index];
 		/* the row's text lives with its batch and goes when the batch is sent */
@@ -360,6 +382,7 @@ run_remote_insert(CustomScanState *node, const RemotePlan *plan, PlanState *chil
 	}
 	if (list_length(groups_used) > 1)
 		run.in_transaction = true;
+	query_stats_note_tasks(shards_written, 0);
 	for (int s = 0; s < table->shard_count; s++)
 	{
 		send_batch(&run, &batches[s], reference);

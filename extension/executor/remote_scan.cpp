@@ -19,6 +19,8 @@ extern "C" {
 #include "nodes/readfuncs.h"
 #include "miscadmin.h"
 #include "utils/datetime.h"
+#include "utils/datum.h"
+#include "nodes/nodeFuncs.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
@@ -27,6 +29,7 @@ extern "C" {
 #include "connection/worker_connection.h"
 #include "executor/remote_insert.h"
 #include "executor/remote_scan.h"
+#include "insights/query_stats.h"
 #include "metadata/metadata_cache.h"
 #include "planner/query_deparse.h"
 #include "transaction/remote_transaction.h"
@@ -57,6 +60,9 @@ typedef struct RemoteScanState
 	int *target_attnos;		   /* per result column: attno in the scan slot (1-based) */
 	int result_columns;
 	PlanState *insert_source; /* INSERT: the plan that computes the rows */
+	uint64 rows_received;	  /* rows the workers sent (query insights) */
+	bool pin_value_known;	  /* ROUTER with a parameter pin: its value, for query insights' tenant */
+	Datum pin_value;
 } RemoteScanState;
 
 static CustomScanMethods remote_scan_methods;
@@ -81,6 +87,7 @@ make_remote_scan(const RemotePlan *plan)
 		pruned = lappend(pruned, makeString(psprintf(INT64_FORMAT, *(int64 *) lfirst(cell))));
 	scan->custom_private = lappend(scan->custom_private, pruned);
 	scan->custom_private = lappend(scan->custom_private, plan->insert_info);
+	scan->custom_private = lappend(scan->custom_private, plan->pin_const);
 	return scan;
 }
 
@@ -109,6 +116,7 @@ remote_plan_from(const CustomScan *scan)
 		plan.pruned_shard_ids = lappend(plan.pruned_shard_ids, shard_id);
 	}
 	plan.insert_info = (List *) list_nth(items, 8);
+	plan.pin_const = (Const *) list_nth(items, 9);
 	return plan;
 }
 
@@ -182,6 +190,8 @@ router_pin_hash(RemoteScanState *state, int64 *hash)
 	FmgrInfo hash_function;
 	fmgr_info(state->plan.pin_hash_function, &hash_function);
 	*hash = DatumGetInt64(FunctionCall2Coll(&hash_function, state->plan.pin_collation, value, Int64GetDatum(0)));
+	state->pin_value = value;
+	state->pin_value_known = true;
 	return true;
 }
 
@@ -205,6 +215,29 @@ placement_table(List *template_list)
 	return first;
 }
 
+/* Tells query insights which tenant a router statement ran for. */
+static void
+note_tenant(RemoteScanState *state, const DistributedTable *table, int64 hash)
+{
+	if (!current_statement_notes.active || current_statement_notes.has_tenant)
+		return;
+	const Const *pin_const = state->plan.pin_const;
+	if (pin_const != NULL && !pin_const->constisnull)
+		query_stats_note_tenant(table->table_id, hash, NULL, pin_const->constvalue, pin_const->consttype);
+	else if (state->pin_value_known && state->pin_state != NULL)
+	{
+		/* the value lives in per-tuple memory: copy it for the end of the statement */
+		Oid type = exprType((Node *) state->pin_state->expr);
+		int16 length;
+		bool by_value;
+		get_typlenbyval(type, &length, &by_value);
+		MemoryContext previous = MemoryContextSwitchTo(state->css.ss.ps.state->es_query_cxt);
+		Datum value = datumCopy(state->pin_value, by_value, length);
+		MemoryContextSwitchTo(previous);
+		query_stats_note_tenant(table->table_id, hash, NULL, value, type);
+	}
+}
+
 static List *
 router_tasks(RemoteScanState *state)
 {
@@ -213,6 +246,8 @@ router_tasks(RemoteScanState *state)
 		return NIL;
 	const DistributedTable *table = placement_table(state->plan.shard_template);
 	const ShardEntry *shard = table->kind == TABLE_KIND_REFERENCE ? &table->shards[0] : shard_for_hash(table, hash);
+	if (table->kind == TABLE_KIND_DISTRIBUTED)
+		note_tenant(state, table, hash);
 	char *sql = shard_query_for_hash(state->plan.shard_template, hash);
 	List *tasks = NIL;
 	if (state->plan.flags & REMOTE_ALL_PLACEMENTS)
@@ -340,6 +375,7 @@ store_rows(PGresult *result, void *context)
 								"through the router only.")));
 	TupleDesc descriptor = state->css.ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	int rows = PQntuples(result);
+	state->rows_received += rows;
 	for (int row = 0; row < rows; row++)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -561,7 +597,12 @@ exec_remote_scan(CustomScanState *node)
 			run_remote_insert(node, &state->plan, state->insert_source,
 							  (state->plan.flags & REMOTE_RETURNS_ROWS) ? store_rows : NULL, state);
 		else
-			run_tasks(state, state->plan.mode == REMOTE_ROUTER ? router_tasks(state) : every_shard_tasks(state));
+		{
+			List *tasks = state->plan.mode == REMOTE_ROUTER ? router_tasks(state) : every_shard_tasks(state);
+			run_tasks(state, tasks);
+			/* a router statement is one shard, whatever its placements; else one task per shard */
+			query_stats_note_tasks(state->plan.mode == REMOTE_ROUTER ? 1 : list_length(tasks), state->rows_received);
+		}
 	}
 	if (!(state->plan.flags & REMOTE_RETURNS_ROWS))
 		return NULL;

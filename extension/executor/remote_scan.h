@@ -33,7 +33,7 @@ typedef enum RemoteMode
 /*
  * What a remote CustomScan runs, kept in custom_private as a List:
  *   [mode, flags, template, result attnos, table id, pin hash text,
- *    pin hash function, pin collation, insert info]
+ *    pin hash function, pin collation, pruned shards, insert info, pin constant]
  * custom_exprs holds the pin expression (a Param known only at execution) or
  * nothing.
  */
@@ -50,6 +50,7 @@ typedef struct RemotePlan
 	Oid pin_collation;
 	List *pruned_shard_ids;	 /* EVERY_SHARD: shards to visit; NIL = all */
 	List *insert_info;		 /* INSERT: see insert_planner.h */
+	Const *pin_const;		 /* ROUTER pinned by a constant: it (the tenant in query insights), or NULL */
 } RemotePlan;
 
 void remote_scan_init(void);

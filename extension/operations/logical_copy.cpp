@@ -159,9 +159,10 @@ static char *
 source_conninfo(int source_group)
 {
 	const GroupEntry *group = group_lookup(source_group);
-	return psprintf("host=%s port=%d dbname=%s user=%s application_name=shale_move", group->primary->host,
+	/* with shale.node_conninfo's options: the subscription finds the cluster's password there */
+	return psprintf("host=%s port=%d dbname=%s user=%s application_name=shale_move %s", group->primary->host,
 					group->primary->port, quote_identifier(get_database_name(MyDatabaseId)),
-					quote_identifier(GetUserNameFromId(GetUserId(), false)));
+					quote_identifier(GetUserNameFromId(GetUserId(), false)), worker_connection_extra_options());
 }
 
 void

@@ -27,6 +27,7 @@ extern "C" {
 #include "metadata/metadata_cache.h"
 #include "planner/aggregate_pushdown.h"
 #include "planner/planner_hook.h"
+#include "insights/query_stats.h"
 #include "planner/query_deparse.h"
 #include "planner/scan_path.h"
 #include "planner/shard_pinning.h"
@@ -135,6 +136,7 @@ plan_router(Query *query, const RouterPin *pin, int cursor_options, List *table_
 	plan.pin_hash = pin->pin_hash;
 	plan.pin_hash_function = pin->pin_hash_function;
 	plan.pin_collation = pin->pin_collation;
+	plan.pin_const = pin->pin_const;
 	CustomScan *scan = make_remote_scan(&plan);
 	if (pin->pin_parameter != NULL)
 		scan->custom_exprs = list_make1(copyObject(pin->pin_parameter));
@@ -461,6 +463,7 @@ shale_planner(Query *query, const char *query_string, int cursor_options, ParamL
 				ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 								errmsg("data-modifying WITH clauses on distributed tables are supported only on one shard"),
 								errhint("Pin every distributed table to one shard with a condition on its distribution column.")));
+			query_stats_note_query_filters(query); /* evidence for distribution and index advice */
 			PlannedStmt *planned = plan_multi_shard_select(query, query_string, cursor_options, bound_parameters);
 			depend_on_catalog(planned, table_ids);
 			return planned;

@@ -33,6 +33,7 @@ extern "C" {
 #include "metadata/metadata_cache.h"
 #include "planner/query_deparse.h"
 #include "planner/scan_path.h"
+#include "insights/query_stats.h"
 #include "planner/shard_pinning.h"
 
 static set_rel_pathlist_hook_type previous_pathlist_hook = NULL;
@@ -211,6 +212,8 @@ plan_remote_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path, List
 	}
 	if (table->kind == TABLE_KIND_REFERENCE)
 		plan.pruned_shard_ids = NIL; /* one shard; read from its first placement */
+	else if (plan.pruned_shard_ids == NIL)
+		query_stats_note_fanout_filter(entry->relid, rel->relid, table->distribution_attnum, remote_clauses);
 
 	CustomScan *scan = make_remote_scan(&plan);
 	scan->scan.scanrelid = rel->relid;

@@ -198,6 +198,7 @@ typedef struct PinSearch
 	int shard_index;
 	Param *parameter;
 	const DistributedTable *parameter_table;
+	Const *pin_const; /* the first constant that pins a distributed table (query insights' tenant) */
 } PinSearch;
 
 static void
@@ -224,6 +225,9 @@ record_pin(PinSearch *search, const DistributedTable *table, Node *value)
 		search->have_hash = true;
 		search->hash = hash;
 		search->shard_index = index;
+		Node *stripped = strip_relabel(value);
+		if (search->pin_const == NULL && table->kind == TABLE_KIND_DISTRIBUTED && IsA(stripped, Const))
+			search->pin_const = (Const *) stripped;
 		return;
 	}
 	Node *stripped = strip_relabel(value);
@@ -394,6 +398,7 @@ analyse_router_pin(Query *query, ParamListInfo bound_parameters)
 	{
 		pin.pin_known = true;
 		pin.pin_hash = search.hash; /* 0 for reference tables only */
+		pin.pin_const = search.pin_const;
 	}
 	return pin;
 }

@@ -19,6 +19,7 @@ typedef struct RouterPin
 	Param *pin_parameter;  /* else: the parameter that gives the value at execution */
 	Oid pin_hash_function; /* hash function for the parameter's type */
 	Oid pin_collation;
+	Const *pin_const;	   /* pin_known from a constant: that constant (the tenant in query insights) */
 	bool has_distributed_table; /* false: reference tables only */
 	const char *reason;	   /* why not, for debugging */
 } RouterPin;

@@ -37,8 +37,13 @@ def step(title):
     print(f"--- {title}", flush=True)
 
 
+def passfile(database):
+    """The superuser's password file `shale up` wrote for the database's cluster (SCRAM on every node)."""
+    return os.path.join(WORK, "serve", "databases", database["id"], "pgpass")
+
+
 def connect(database):
-    connection = psycopg2.connect(database["uri"])
+    connection = psycopg2.connect(database["uri"], passfile=passfile(database))
     connection.autocommit = True
     return connection
 
@@ -71,7 +76,7 @@ def on_workers(database, sql):
     host_uri = database["uri"]
     for port in worker_ports(database):
         uri = host_uri.split("@")[0] + f"@127.0.0.1:{port}/postgres"
-        with psycopg2.connect(uri) as connection, connection.cursor() as cursor:
+        with psycopg2.connect(uri, passfile=passfile(database)) as connection, connection.cursor() as cursor:
             cursor.execute(sql)
             found += cursor.fetchall()
     return found
@@ -134,7 +139,8 @@ def pgbench_load(parent, seconds, directory):
     return subprocess.Popen(["/usr/lib/postgresql/15/bin/pgbench" if not os.environ.get("SHALE_PG_BINDIR") else
                              os.environ["SHALE_PG_BINDIR"] + "/pgbench", "-n", "-c", "4", "-T", str(seconds), "-f",
                              script, "-l", "--log-prefix", os.path.join(directory, "pgbench_log"), uri],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=directory)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=directory,
+                            env=dict(os.environ, PGPASSFILE=passfile(parent)))
 
 
 def main():
@@ -173,7 +179,7 @@ def main():
     role = api.post(f"/v1/databases/{parent['id']}/roles", {"name": "app"})
     check(role.status == 201, f"an application role on the protected database: {role}")
     for uri, who in [(role.json["connection_uri"], "application role"), (parent["uri"], "superuser")]:
-        connection = psycopg2.connect(uri)
+        connection = psycopg2.connect(uri, passfile=passfile(parent))
         connection.autocommit = True
         try:
             connection.cursor().execute("ALTER TABLE accounts ADD COLUMN sneaky int")

@@ -77,7 +77,7 @@ up_output=$("$SHALE_BIN" up --dir "$dir" --port "$port") || { echo "$up_output";
 elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
 echo "# first shale up took $((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s"
 uri=$(tail -n 1 <<<"$up_output")
-uri_pattern="^postgres://postgres@127\.0\.0\.1:$port(,127\.0\.0\.1:[0-9]+)*/postgres\?target_session_attrs=read-write\$"
+uri_pattern="^postgres://postgres:[A-Za-z0-9]+@127\.0\.0\.1:$port(,127\.0\.0\.1:[0-9]+)*/postgres\?target_session_attrs=read-write\$"
 check "shale up prints a URI as its last line" grep -qE "$uri_pattern" <<<"$uri"
 
 # 2. The URI works.
@@ -107,7 +107,7 @@ fi
 
 # 5. A row written on the router reaches the router replica.
 replica_port=$("$SHALE_BIN" status --dir "$dir" | awk '$1 == "router-replica1" { print $5 }')
-replica_conninfo="host=127.0.0.1 port=$replica_port dbname=postgres user=postgres"
+replica_conninfo="host=127.0.0.1 port=$replica_port dbname=postgres user=postgres passfile=$dir/pgpass"
 sql "$uri" "CREATE TABLE e2e_items (id int PRIMARY KEY, note text); INSERT INTO e2e_items VALUES (1, 'replicated')"
 check "a row written on the router reaches the router replica" wait_for 15 replica_has_row
 

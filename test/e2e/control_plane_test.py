@@ -26,6 +26,12 @@ serve = Serve(SHALE, os.path.join(WORK, "serve"), PORT,
 checks = 0
 
 
+
+def connect_database(database):
+    """Connects as the superuser: every node asks for its SCRAM password, kept in the cluster's pgpass file."""
+    passfile = os.path.join(WORK, "serve", "databases", database["id"], "pgpass")
+    return psycopg2.connect(database["uri"], passfile=passfile)
+
 def check(condition, message):
     global checks
     checks += 1
@@ -165,7 +171,7 @@ def main():
     reused = writer.post("/v1/databases", dict(body, name="other"), headers={"Idempotency-Key": "create-tenants-1"})
     check(reused.status == 409 and reused.json["code"] == "idempotency_key_reused", f"reused key: {reused}")
     check(len(api.get("/v1/databases").json["databases"]) == 1, "the retried create made no second database")
-    with psycopg2.connect(database["uri"]) as connection, connection.cursor() as cursor:
+    with connect_database(database) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM tenants")
         check(cursor.fetchone()[0] == 20, "the saas sample rows are there")
         cursor.execute("SELECT count(*) FROM shale.tables WHERE kind = 'distributed'")
@@ -229,7 +235,7 @@ def main():
     patched = writer.call("PATCH", base, {"plan": "starter", "settings": {"auto_scaling": False, "description": "t"}})
     check(patched.status == 200 and patched.json["database"]["plan"] == "starter" and
           patched.json["database"]["settings"] == {"auto_scaling": False, "description": "t"}, f"patch: {patched}")
-    with psycopg2.connect(database["uri"]) as connection, connection.cursor() as cursor:
+    with connect_database(database) as connection, connection.cursor() as cursor:
         cursor.execute("SHOW shale.auto_scaling")
         check(cursor.fetchone()[0] == "off", "auto_scaling reached the router")
     check(writer.call("PATCH", base, {"settings": {"auto_scaling": "no"}}).status == 422, "bad setting: 422")
@@ -244,7 +250,7 @@ def main():
     check(writer.wait_operation(point.json["operation"]["id"])["state"] == "succeeded", "restore point made")
     points = [p["name"] for p in writer.get(base + "/backups").json["restore_points"]]
     check("before-more-tenants" in points, f"the restore point is listed: {points}")
-    with psycopg2.connect(database["uri"]) as connection, connection.cursor() as cursor:
+    with connect_database(database) as connection, connection.cursor() as cursor:
         cursor.execute("INSERT INTO tenants (id, name, plan_code) SELECT g, 'later', 'free' FROM generate_series(2000, 2009) g")
     check(writer.post(base + "/restore-points", {"name": "bad name!"}).status == 422, "bad restore point name: 422")
     check(writer.post(base + "/restore", {"name": "copy"}).status == 422, "restore without to: 422")
@@ -254,7 +260,7 @@ def main():
     restore_operation = writer.wait_operation(restored.json["operation"]["id"], timeout=300)
     check(restore_operation["state"] == "succeeded", f"restore operation: {restore_operation}")
     copy = writer.get(f"/v1/databases/{restored.json['database']['id']}").json["database"]
-    with psycopg2.connect(copy["uri"]) as connection, connection.cursor() as cursor:
+    with connect_database(copy) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM tenants")
         check(cursor.fetchone()[0] == 21, "the restored database has the rows of the restore point, not the later ones")
     deleted_copy = writer.call("DELETE", f"/v1/databases/{copy['id']}")
@@ -304,7 +310,7 @@ def main():
     back = writer.post(base + "/undelete")
     check(back.status == 202, f"undelete: {back}")
     check(writer.wait_operation(back.json["operation"]["id"])["state"] == "succeeded", "undelete operation")
-    with psycopg2.connect(database["uri"]) as connection, connection.cursor() as cursor:
+    with connect_database(database) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM tenants")
         check(cursor.fetchone()[0] == 31, "undeleted database kept its rows")
     check(writer.post(base + "/undelete").status == 409, "undelete a ready database: 409")
@@ -340,7 +346,7 @@ def main():
         check(operation["state"] in ("succeeded", "failed"), f"operation ended: {operation}")
         if operation["state"] == "succeeded":
             check(database_after["state"] == "ready" and operation["attempt"] == 2, f"resumed: {operation}")
-            with psycopg2.connect(database_after["uri"]) as connection, connection.cursor() as cursor:
+            with connect_database(database_after) as connection, connection.cursor() as cursor:
                 cursor.execute("SELECT count(*) FROM events")
                 check(cursor.fetchone()[0] == 2000, "the resumed creation applied its template once")
         else:
@@ -363,13 +369,15 @@ def main():
     starts = [o for o in api.get(f"/v1/operations?database_id={stopped}").json["operations"] if o["kind"] == "start"]
     check(len(starts) == 1, f"one start operation: {starts}")
     check(api.wait_operation(starts[0]["id"])["state"] == "succeeded", "the start operation succeeded")
-    uri = api.get(f"/v1/databases/{stopped}").json["database"]["uri"]
-    with psycopg2.connect(uri) as connection, connection.cursor() as cursor:
+    with connect_database(api.get(f"/v1/databases/{stopped}").json["database"]) as connection, \
+            connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM events")
         check(cursor.fetchone()[0] == 2000, "the restarted database answers with its rows")
 
     step("the CLI: login, db, role, token; exit codes")
-    env = dict(os.environ, SHALE_CREDENTIALS=os.path.join(WORK, "credentials.json"))
+    # SHALE_SERVE_DIR: shale db connect finds the superuser's password file of a database there
+    env = dict(os.environ, SHALE_CREDENTIALS=os.path.join(WORK, "credentials.json"),
+               SHALE_SERVE_DIR=os.path.join(WORK, "serve"))
     env.pop("SHALE_API_URL", None)
     env.pop("SHALE_TOKEN", None)
 

@@ -36,7 +36,10 @@ cluster_start() {
     if output=$(SHALE_BACKUPS=${SHALE_BACKUPS:-off} "$SHALE_BIN" up --dir "$CLUSTER_DIR" --port "$base" "$@" 2>&1); then
       CLUSTER_URI=$(echo "$output" | tail -n 1)
       ROUTER_PORT=$base
-      export CLUSTER_DIR CLUSTER_URI ROUTER_PORT
+      # every node asks for the superuser's SCRAM password: psql, pg_ctl-started servers
+      # and every other libpq client of the test read it from the cluster's password file
+      PGPASSFILE=$CLUSTER_DIR/pgpass
+      export CLUSTER_DIR CLUSTER_URI ROUTER_PORT PGPASSFILE
       # shards must stay where a test puts them: no automatic splits or rebalancing
       # (test/multinode/auto_scaling.sh turns it back on)
       if [ -z "${SHALE_NO_EXTENSION:-}" ]; then

@@ -11,7 +11,7 @@
 #include "control_plane/api_error.h"
 #include "control_plane/plans.h"
 #include "control_plane/rate_limiter.h"
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 using namespace shale;
 

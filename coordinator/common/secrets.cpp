@@ -1,5 +1,5 @@
 // secrets.cpp — RAND_bytes and SHA-256 from OpenSSL's libcrypto.
-#include "control_plane/secrets.h"
+#include "common/secrets.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
