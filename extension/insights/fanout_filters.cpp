@@ -15,6 +15,7 @@ extern "C" {
 
 #include "insights/query_stats.h"
 #include "metadata/metadata_cache.h"
+#include "planner/shard_pinning.h"
 
 /* Whether an operator is an equality (estimated as one: eqsel). */
 static bool
@@ -23,30 +24,10 @@ is_equality_operator(Oid operator_id)
 	return get_oprrest(operator_id) == F_EQSEL;
 }
 
-/* Strips relabelling (binary-compatible casts) from an expression. */
-static Node *
-without_relabel(Node *node)
-{
-	while (node != NULL && IsA(node, RelabelType))
-		node = (Node *) ((RelabelType *) node)->arg;
-	return node;
-}
-
-/* The attno of a plain Var of relid, else InvalidAttrNumber. */
-static AttrNumber
-column_of(Node *node, Index relid)
-{
-	node = without_relabel(node);
-	if (node != NULL && IsA(node, Var) && ((Var *) node)->varno == (int) relid && ((Var *) node)->varlevelsup == 0)
-		return ((Var *) node)->varattno;
-	return InvalidAttrNumber;
-}
-
 /* Whether an expression is a value known for the statement (a constant or a parameter). */
 static bool
 is_statement_value(Node *node)
 {
-	node = without_relabel(node);
 	return node != NULL && (IsA(node, Const) || IsA(node, Param));
 }
 
@@ -61,17 +42,12 @@ query_stats_note_fanout_filter(Oid table_id, Index relid, AttrNumber distributio
 		Node *clause = (Node *) lfirst(cell);
 		if (IsA(clause, RestrictInfo))
 			clause = (Node *) ((RestrictInfo *) clause)->clause;
-		if (!IsA(clause, OpExpr) || list_length(((OpExpr *) clause)->args) != 2 ||
-			!is_equality_operator(((OpExpr *) clause)->opno))
+		Node *left, *right;
+		OpExpr *operation = binary_operation(clause, &left, &right);
+		if (operation == NULL || !is_equality_operator(operation->opno) || !IsA(left, Var) ||
+			((Var *) left)->varno != (int) relid || ((Var *) left)->varlevelsup != 0 || !is_statement_value(right))
 			continue;
-		Node *left = (Node *) linitial(((OpExpr *) clause)->args), *right = (Node *) lsecond(((OpExpr *) clause)->args);
-		AttrNumber column = column_of(left, relid);
-		if (column == InvalidAttrNumber || !is_statement_value(right))
-		{
-			column = column_of(right, relid);
-			if (column == InvalidAttrNumber || !is_statement_value(left))
-				continue;
-		}
+		AttrNumber column = ((Var *) left)->varattno;
 		if (column <= 0 || column == distribution_attnum)
 			continue;
 		current_statement_notes.filter_table = table_id;

@@ -84,12 +84,7 @@ strip_relabel(Node *node)
 	return node;
 }
 
-/*
- * binary_operation returns a two-argument operator clause with its operands
- * (relabelings stripped, a Var first when there is one), or NULL for any
- * other clause.
- */
-static OpExpr *
+OpExpr *
 binary_operation(Node *clause, Node **left, Node **right)
 {
 	if (!IsA(clause, OpExpr) || list_length(((OpExpr *) clause)->args) != 2)

@@ -45,6 +45,13 @@ List *prune_shards(const DistributedTable *table, Index relid, List *clauses, Pa
  */
 bool statement_is_colocated_on(Query *query, Index target_relation);
 
+/*
+ * binary_operation returns a two-argument operator clause with its operands
+ * (relabelings stripped, a Var first when there is one), or NULL for any
+ * other clause.
+ */
+OpExpr *binary_operation(Node *clause, Node **left, Node **right);
+
 /* Whether an expression tree may be sent to a worker (built-in functions, no sequence functions). */
 bool expression_is_pushable(Node *node);
 
