@@ -7,7 +7,9 @@
 #   make down    stop what make up started (the data stays)
 #   make cluster install deps, build, install, start one bare cluster with shale up, print its URI
 #   make check   install deps, build, install, run every test suite
-.PHONY: all deps build build-extension build-native install up down cluster serve check format lint clean
+# The portal (portal/, TypeScript + React, built by Vite into portal/dist) is built
+# when its sources or its lockfile change; shale serve serves it at /.
+.PHONY: all deps build build-extension build-native build-portal install up down cluster serve check format lint clean
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 BUILD_DIR ?= build
@@ -18,7 +20,7 @@ all: build
 deps:
 	@bash scripts/install-deps.sh
 
-build: build-extension build-native
+build: build-extension build-native build-portal
 
 build-extension:
 	$(MAKE) -C extension PG_CONFIG=$(PG_CONFIG) -j$(JOBS)
@@ -27,6 +29,20 @@ build-native:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
+PORTAL_SOURCES := $(shell find portal/src portal/public -type f 2>/dev/null) portal/index.html \
+  portal/vite.config.ts portal/tsconfig.json portal/package.json
+
+build-portal: portal/dist/index.html
+
+# npm ci writes node_modules/.package-lock.json: newer than the lockfile means up to date
+portal/node_modules/.package-lock.json: portal/package-lock.json
+	cd portal && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+portal/dist/index.html: portal/node_modules/.package-lock.json $(PORTAL_SOURCES)
+	cd portal && npm run --silent build
+	@touch $@
+
 install: build
 	$(MAKE) -C extension PG_CONFIG=$(PG_CONFIG) install
 	install -m 0755 $(BUILD_DIR)/coordinator/shale /usr/local/bin/shale
@@ -34,6 +50,8 @@ install: build
 	mkdir -p /usr/local/share/shale
 	rm -rf /usr/local/share/shale/templates
 	cp -r templates /usr/local/share/shale/templates
+	rm -rf /usr/local/share/shale/portal
+	cp -r portal/dist /usr/local/share/shale/portal
 
 up: deps
 	@$(MAKE) --no-print-directory install >/dev/null

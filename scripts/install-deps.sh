@@ -23,6 +23,8 @@ packages=(
   curl
   # backups (docs/backups.md)
   pgbackrest
+  # the portal's browser tests (test/e2e/portal.sh): Playwright drives Debian's Chromium headless
+  chromium
   "$@"
 )
 # the SDKs' tests (test/e2e/sdks.sh): Go, Node.js with npm, and Python's venv, from Debian

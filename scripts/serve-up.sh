@@ -3,7 +3,7 @@
 # in ./.shale-serve unless SHALE_SERVE_DIR says otherwise) unless it already
 # runs, creates a first database "main" from the blank template unless it
 # exists, and prints the API address, the admin token and the database URI
-# (the URI last). Safe to run again: it changes nothing that is already there.
+# (the URI last), and the portal's address. Safe to run again: it changes nothing that is already there.
 # The first admin token is kept in DIR/admin-token (mode 0600) so that a re-run
 # can print it; remove that file once you have stored the token elsewhere.
 # scripts/serve-down.sh stops it all again.
@@ -52,6 +52,7 @@ uri=$("$shale" db show main --json | python3 -c 'import json, sys; d = json.load
 # pgpass file; every node asks for it); applications get roles of their own (POST /v1/databases/{id}/roles)
 password=$(awk -F: '$4 == "postgres" { print $5; exit }' "$dir/databases/$id/pgpass" 2>/dev/null || true)
 [ -n "$password" ] && uri=${uri/postgres:\/\/postgres@/postgres:\/\/postgres:$password@}
+echo "portal: $api/   (open it in a browser: create the first admin there, or sign in with the token)"
 echo "API:   $api/v1   (OpenAPI: $api/v1/openapi.json)"
 echo "token: $token   (also in $dir/admin-token)"
 echo "$uri"

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "cli/api_client.h"
 #include "cli/api_commands.h"
@@ -18,6 +19,7 @@
 #include "common/process.h"
 #include "control_plane/serve_command.h"
 #include "cli/branch_commands.h"
+#include "control_plane/portal_files.h"
 #include "control_plane/templates.h"
 #include "import/import_commands.h"
 
@@ -91,6 +93,8 @@ int run_serve_command(const std::vector<std::string> &arguments)
         ("state", po::value<std::string>(), "libpq URI of an existing state database (default: an embedded "
                                             "instance under DIR/state)")
         ("templates", po::value<std::string>(), "templates directory (default: the repository's templates/)")
+        ("portal", po::value<std::string>(), "the built portal served at / (default: the repository's portal/dist, "
+                                             "else /usr/local/share/shale/portal)")
         ("rate-limit", po::value<double>()->default_value(50), "requests per second per token")
         ("auth-failure-burst", po::value<double>()->default_value(20), "failed authentications from one address "
                                                                        "before 429s (then 1 per second)")
@@ -101,8 +105,8 @@ int run_serve_command(const std::vector<std::string> &arguments)
                                                                    "database's storage")
         ("revert-window", po::value<int>()->default_value(1800), "seconds a deploy request can be reverted after "
                                                                  "its deploy")
-        ("database-ports", po::value<std::string>()->default_value("21000-31000"), "FIRST-LAST: the ports "
-                                                                                    "databases take blocks from")
+        ("database-ports", po::value<std::string>()->default_value("21000-31000"),
+         "the TCP ports databases take blocks of (FIRST-LAST)")
         ("token-file", po::value<std::string>(), "also write the first admin token to this file (mode 0600)")
         ("log-file", po::value<std::string>(), "log here instead of stderr");
     po::variables_map values;
@@ -125,6 +129,8 @@ int run_serve_command(const std::vector<std::string> &arguments)
         serve.config.state_uri = values["state"].as<std::string>();
     serve.config.templates_dir =
         values.count("templates") ? absolute_dir(values["templates"].as<std::string>()) : shale::find_templates_dir();
+    serve.config.portal_dir =
+        values.count("portal") ? absolute_dir(values["portal"].as<std::string>()) : shale::find_portal_dir();
     serve.config.rate_per_second = values["rate-limit"].as<double>();
     if (serve.config.rate_per_second < 0.1 || serve.config.rate_per_second > 100000)
         throw shale::CliError("--rate-limit takes 0.1 to 100000 requests per second", 2);
@@ -140,19 +146,15 @@ int run_serve_command(const std::vector<std::string> &arguments)
     check_range("--storage-interval", serve.config.storage_interval_s, 1, 86400);
     serve.config.revert_window_s = values["revert-window"].as<int>();
     check_range("--revert-window", serve.config.revert_window_s, 1, 7 * 24 * 3600);
-    {
-        std::string ports = values["database-ports"].as<std::string>();
-        size_t dash = ports.find('-');
-        bool digits = dash != std::string::npos && dash > 0 && dash + 1 < ports.size() && dash < 6 &&
-                      ports.size() - dash - 1 < 6 &&
-                      ports.find_first_not_of("0123456789-") == std::string::npos && ports.find('-', dash + 1) == std::string::npos;
-        if (!digits)
-            throw shale::CliError("--database-ports takes FIRST-LAST, e.g. 21000-31000", 2);
-        serve.config.database_port_first = std::stoi(ports.substr(0, dash));
-        serve.config.database_port_last = std::stoi(ports.substr(dash + 1));
-        check_range("--database-ports", serve.config.database_port_first, 1024, 65535);
-        check_range("--database-ports", serve.config.database_port_last, serve.config.database_port_first + 10, 65535);
-    }
+    std::string ports = values["database-ports"].as<std::string>();
+    int first_port = 0, last_port = 0;
+    char dash = 0;
+    std::istringstream port_range(ports);
+    if (!(port_range >> first_port >> dash >> last_port) || dash != '-' || !port_range.eof() || first_port < 1024 ||
+        last_port > 65535 || last_port - first_port < 20)
+        throw shale::CliError("--database-ports takes FIRST-LAST, e.g. 21000-31000 (1024 to 65535, at least 20 ports)", 2);
+    serve.config.database_port_first = first_port;
+    serve.config.database_port_last = last_port;
     serve.config.shale_binary = shale::executable_dir() + "/shale";
     if (values.count("token-file"))
         serve.token_file = values["token-file"].as<std::string>();

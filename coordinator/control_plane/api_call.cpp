@@ -28,10 +28,11 @@ HttpResponse json_response(int status, const nlohmann::json &document)
 void ApiCall::audit(const std::string &action, const std::string &target_type, const std::string &target_id,
                     const nlohmann::json &details)
 {
-    store.exec("INSERT INTO control.audit_log (organization_id, token_id, action, target_type, target_id, "
-               "remote_address, details) VALUES ($1, NULLIF($2, ''), $3, $4, NULLIF($5, ''), NULLIF($6, ''), $7::jsonb)",
-               {caller.organization_id, caller.token_id, action, target_type, target_id, request.remote_address,
-                details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+    store.exec("INSERT INTO control.audit_log (organization_id, token_id, user_id, action, target_type, target_id, "
+               "remote_address, details) VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), $4, $5, NULLIF($6, ''), "
+               "NULLIF($7, ''), $8::jsonb)",
+               {caller.organization_id, caller.token_id, caller.user_id, action, target_type, target_id,
+                request.remote_address, details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
 }
 
 std::optional<std::string> ApiCall::string_field(const std::string &name, bool required) const

@@ -16,11 +16,15 @@
 namespace shale {
 
 class OperationRunner;
+class RateLimiter;
 struct ServeConfig;
 
-// Caller is whoever the bearer token belongs to.
+// Caller is whoever the bearer token or the session cookie belongs to.
 struct Caller {
-    std::string token_id;
+    std::string token_id;       // the API token used (also behind a session signed in with a token)
+    std::string user_id;        // the portal user of a session signed in with a password
+    std::string session_id;     // "" for a bearer token
+    std::string csrf_token;     // the session's CSRF token ("" for a bearer token)
     std::string organization_id;
     std::string scope;          // "admin", "write" or "read"
     bool operator_org = false;  // the installation's own organization (can create organizations)
@@ -35,6 +39,7 @@ struct ApiCall {
     StateStore &store;
     const ServeConfig &config;
     OperationRunner &runner;
+    RateLimiter *auth_failures = nullptr;  // failed sign-ins per client address
 
     // audit records a change in the audit log: who (token), what (action,
     // target), when (now), from where (the client's address).

@@ -8,6 +8,8 @@
 #include "control_plane/api_handlers.h"
 #include "control_plane/operation_runner.h"
 #include "common/secrets.h"
+#include "control_plane/portal_files.h"
+#include "control_plane/session_auth.h"
 #include "http/http_target.h"
 
 namespace shale {
@@ -32,6 +34,12 @@ int scope_rank(const std::string &scope)
     return scope == "admin" ? 3 : scope == "write" ? 2 : scope == "read" ? 1 : 0;
 }
 
+// role_for_scope names the member role that acts with a token scope (control.member_scope in reverse).
+std::string role_for_scope(const std::string &scope)
+{
+    return scope == "admin" ? "admin" : scope == "write" ? "developer" : "read-only";
+}
+
 HttpResponse error_answer(const ApiError &error)
 {
     HttpResponse response;
@@ -49,6 +57,15 @@ ControlPlaneApi::ControlPlaneApi(const ServeConfig &config, const std::string &s
       token_limiter_(config.rate_per_second, config.rate_burst), failure_limiter_(1, config.auth_failure_burst)
 {
     add("GET", "/v1/openapi.json", "", get_openapi);
+    add("GET", "/v1/setup", "", get_setup);
+    add("POST", "/v1/setup", "", post_setup);
+    add("POST", "/v1/sessions", "", post_session);
+    add("GET", "/v1/session", "read", get_session);
+    add("DELETE", "/v1/session", "read", delete_session);
+    add("GET", "/v1/members", "read", list_members);
+    add("POST", "/v1/members", "admin", post_member);
+    add("PATCH", "/v1/members/{id}", "admin", patch_member);
+    add("DELETE", "/v1/members/{id}", "admin", delete_member);
     add("GET", "/v1/organization", "read", get_organization);
     add("PATCH", "/v1/organization", "admin", patch_organization);
     add("POST", "/v1/organizations", "admin", post_organization);
@@ -73,6 +90,10 @@ ControlPlaneApi::ControlPlaneApi(const ServeConfig &config, const std::string &s
     add("DELETE", "/v1/databases/{id}/roles/{name}", "write", delete_role);
     add("GET", "/v1/databases/{id}/nodes", "read", get_database_nodes);
     add("GET", "/v1/databases/{id}/shards", "read", get_database_shards);
+    add("GET", "/v1/databases/{id}/tables", "read", list_tables);
+    add("POST", "/v1/databases/{id}/tables/{name}/distribute", "write", distribute_table);
+    add("POST", "/v1/databases/{id}/tables/{name}/make-reference", "write", make_reference_table);
+    add("GET", "/v1/databases/{id}/metrics", "read", get_database_metrics);
     add("GET", "/v1/databases/{id}/events", "read", get_database_events);
     add("GET", "/v1/databases/{id}/backups", "read", get_database_backups);
     add("POST", "/v1/databases/{id}/backups", "write", post_database_backup);
@@ -116,6 +137,9 @@ void ControlPlaneApi::give_back(std::unique_ptr<StateStore> store)
 HttpResponse ControlPlaneApi::handle(const HttpRequest &request)
 {
     try {
+        std::string path = parse_target(request.target).path;
+        if (path != "/v1" && path.rfind("/v1/", 0) != 0)
+            return serve_portal_file(config_.portal_dir, request, path);
         return dispatch(request);
     } catch (const ApiError &error) {
         return error_answer(error);
@@ -130,19 +154,11 @@ Caller ControlPlaneApi::authenticate(const HttpRequest &request, StateStore &sto
 {
     std::string header = request.header("authorization");
     const std::string bearer = "Bearer ";
-    auto refuse = [&](const std::string &message) {
-        int retry_after = 0;
-        if (!failure_limiter_.take("failure:" + request.remote_address, &retry_after)) {
-            ApiError limited(429, "rate_limited", "too many failed authentications from this address; retry later");
-            limited.headers.push_back({"Retry-After", std::to_string(retry_after)});
-            throw limited;
-        }
-        ApiError unauthorized(401, "unauthorized", message);
-        unauthorized.headers.push_back({"WWW-Authenticate", "Bearer"});
-        throw unauthorized;
-    };
+    auto refuse = [&](const std::string &message) { refuse_authentication(failure_limiter_, request, "unauthorized", message); };
+    if (header.empty() && !cookie_value(request, kSessionCookie).empty())
+        return authenticate_session(request, store);
     if (header.empty())
-        refuse("an API token is required: send the header \"Authorization: Bearer <token>\"");
+        refuse("an API token is required: send the header \"Authorization: Bearer <token>\", or sign in");
     if (header.compare(0, bearer.size(), bearer) != 0)
         refuse("the Authorization header must be \"Bearer <token>\"");
     std::string token = header.substr(bearer.size());
@@ -168,6 +184,41 @@ Caller ControlPlaneApi::authenticate(const HttpRequest &request, StateStore &sto
     store.exec("UPDATE control.tokens SET last_used_at = now() WHERE id = $1 AND "
                 "(last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
                 {caller.token_id});
+    return caller;
+}
+
+Caller ControlPlaneApi::authenticate_session(const HttpRequest &request, StateStore &store)
+{
+    std::string secret = cookie_value(request, kSessionCookie);
+    const std::string ended = "your session has ended (signed out, expired, or the member was removed); sign in again";
+    if (secret.size() > 100)
+        refuse_authentication(failure_limiter_, request, "unauthorized", ended);
+    // a member's scope follows their role at every request, so a role change applies at once
+    auto row = store.json_row(
+        "SELECT jsonb_build_object('id', s.id, 'organization_id', s.organization_id, 'user_id', s.user_id, "
+        "'token_id', s.token_id, 'operator', o.operator, "
+        "'scope', CASE WHEN s.user_id IS NOT NULL THEN control.member_scope(m.role) ELSE t.scope END, "
+        "'valid', s.expires_at > now() AND (s.user_id IS NULL OR m.organization_id = s.organization_id) AND "
+        "(s.token_id IS NULL OR (t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())))) "
+        "FROM control.sessions s JOIN control.organizations o ON o.id = s.organization_id "
+        "LEFT JOIN control.members m ON m.user_id = s.user_id LEFT JOIN control.tokens t ON t.id = s.token_id "
+        "WHERE s.session_hash = $1",
+        {sha256_hex(secret)});
+    if (!row || !(*row)["valid"].get<bool>())
+        refuse_authentication(failure_limiter_, request, "unauthorized", ended);
+    // a change made with the cookie must carry the CSRF token, which a cross-site page cannot read
+    if (request.method != "GET" && request.method != "HEAD" && request.header(kCsrfHeader) != csrf_token_for(secret))
+        throw ApiError(403, "csrf_failed",
+                       "this change needs the X-CSRF-Token header from the sign-in answer (GET /v1/session "
+                       "gives it again); reload the page and retry");
+    Caller caller;
+    caller.session_id = (*row)["id"].get<std::string>();
+    caller.organization_id = (*row)["organization_id"].get<std::string>();
+    caller.user_id = (*row)["user_id"].is_string() ? (*row)["user_id"].get<std::string>() : "";
+    caller.token_id = (*row)["token_id"].is_string() ? (*row)["token_id"].get<std::string>() : "";
+    caller.scope = (*row)["scope"].get<std::string>();
+    caller.operator_org = (*row)["operator"].get<bool>();
+    caller.csrf_token = csrf_token_for(secret);
     return caller;
 }
 
@@ -215,19 +266,26 @@ HttpResponse ControlPlaneApi::dispatch(const HttpRequest &request)
     } give_back_on_exit{*this, leased};
     StateStore &store = *leased;
     ApiCall call{request, params, target.query, Caller{}, nlohmann::json::object(), store, config_, runner_};
+    call.auth_failures = &failure_limiter_;
     if (!matched->scope.empty()) {
         call.caller = authenticate(request, store);
         int retry_after = 0;
-        if (!token_limiter_.take("token:" + call.caller.token_id, &retry_after)) {
+        std::string bucket = call.caller.user_id.empty() ? "token:" + call.caller.token_id : "user:" + call.caller.user_id;
+        if (!token_limiter_.take(bucket, &retry_after)) {
             ApiError limited(429, "rate_limited", "too many requests for this token; retry after " +
                                                       std::to_string(retry_after) + " s");
             limited.headers.push_back({"Retry-After", std::to_string(retry_after)});
             throw limited;
         }
-        if (scope_rank(call.caller.scope) < scope_rank(matched->scope))
+        if (scope_rank(call.caller.scope) < scope_rank(matched->scope)) {
+            if (!call.caller.user_id.empty())
+                throw ApiError(403, "insufficient_scope",
+                               "this needs the member role \"" + role_for_scope(matched->scope) + "\" or higher; yours is \"" +
+                                   role_for_scope(call.caller.scope) + "\": ask an admin of your organization");
             throw ApiError(403, "insufficient_scope",
                            "this needs a token with scope \"" + matched->scope + "\"; this token has \"" +
                                call.caller.scope + "\"");
+        }
     }
     if (request.method == "GET")
         return matched->handler(call);
@@ -247,7 +305,8 @@ HttpResponse ControlPlaneApi::dispatch(const HttpRequest &request)
 HttpResponse ControlPlaneApi::run_change(ApiCall &call, const Route &route)
 {
     const std::string key = call.request.header("idempotency-key");
-    const bool idempotent = call.request.method == "POST" && !key.empty();
+    // requests before sign-in (no organization yet) are not replayed
+    const bool idempotent = call.request.method == "POST" && !key.empty() && !call.caller.organization_id.empty();
     if (idempotent && key.size() > kMaxIdempotencyKey)
         throw ApiError(400, "invalid_header", "the Idempotency-Key header is longer than 255 characters",
                        "Idempotency-Key");

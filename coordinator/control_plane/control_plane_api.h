@@ -1,6 +1,7 @@
 // control_plane_api.h — the /v1 API of `shale serve`: routing, bearer-token
 // authentication and scopes, rate limits, Idempotency-Key replay, and one
 // state transaction per change (the change and its audit record commit together).
+// Callers are API tokens or portal sessions (session_auth.h).
 // handle() is called from several HTTP threads at once: each request leases a
 // state connection of its own from a small pool.
 #pragma once
@@ -37,6 +38,9 @@ private:
     // authenticate reads the bearer token; throws 401 for a missing, unknown,
     // expired or revoked one (and 429 after too many failures from one address).
     Caller authenticate(const HttpRequest &request, StateStore &store);
+    // authenticate_session reads the session cookie (no Authorization header);
+    // a change also needs the session's CSRF token in X-CSRF-Token (403 otherwise).
+    Caller authenticate_session(const HttpRequest &request, StateStore &store);
     // run_change runs a changing request in a state transaction, with
     // Idempotency-Key replay for POSTs.
     HttpResponse run_change(ApiCall &call, const Route &route);

@@ -66,12 +66,18 @@ HttpResponse get_database_backups(ApiCall &call)
     return json_response(200, backups);
 }
 
-HttpResponse get_database_shards(ApiCall &call)
+PgConnection router_connection(ApiCall &call)
 {
     ClusterLayout layout = running_layout(call);
     PgConnection router = PgConnection::connect(layout.router_conninfo("shale_serve"));
     if (!router.ok())
         throw ApiError(503, "database_unavailable", "cannot reach the database's router: " + router.error_message());
+    return router;
+}
+
+HttpResponse get_database_shards(ApiCall &call)
+{
+    PgConnection router = router_connection(call);
     PgResult shards = router.exec(
         "SELECT coalesce(json_agg(json_build_object('shard_id', shard_id, 'table_name', table_name::text, "
         "'hash_min', hash_min::text, 'hash_max', hash_max::text, 'group_id', group_id, 'size_bytes', size_bytes) "

@@ -68,7 +68,7 @@ HttpResponse post_organization(ApiCall &call)
     std::string token = new_api_token();
     std::string token_id = new_id("tok");
     call.store.exec("INSERT INTO control.tokens (id, organization_id, name, scope, token_hash, prefix, created_by) "
-                    "VALUES ($1, $2, 'first admin token', 'admin', $3, $4, $5)",
+                    "VALUES ($1, $2, 'first admin token', 'admin', $3, $4, NULLIF($5, ''))",
                     {token_id, id, sha256_hex(token), token.substr(0, 12), call.caller.token_id});
     call.audit("organization.create", "organization", id, {{"name", *name}});
     return json_response(201, {{"organization", *organization},
@@ -80,7 +80,7 @@ HttpResponse get_audit_log(ApiCall &call)
     int limit = call.integer_query("limit", 100, 1, 1000);
     int before = call.integer_query("before", 0, 0, 2000000000);
     auto entries = call.store.json_rows(
-        "SELECT jsonb_build_object('id', a.id, 'token_id', a.token_id, 'action', a.action, 'target_type', "
+        "SELECT jsonb_build_object('id', a.id, 'token_id', a.token_id, 'user_id', a.user_id, 'action', a.action, 'target_type', "
         "a.target_type, 'target_id', a.target_id, 'remote_address', a.remote_address, 'details', a.details, "
         "'at', control.iso(a.at)) FROM control.audit_log a WHERE a.organization_id = $1 AND "
         "($2::bigint = 0 OR a.id < $2::bigint) ORDER BY a.id DESC LIMIT $3::int",

@@ -11,6 +11,7 @@ struct ServeConfig {
     int port = 8420;
     std::string state_uri;        // --state: an existing server; "" for the embedded instance
     std::string templates_dir;
+    std::string portal_dir;       // the built portal served at / (portal_files.h)
     std::string shale_binary;     // this executable, run as `shale up` / `shale down` for databases
     double rate_per_second = 50;  // requests per second per token (token bucket)
     double rate_burst = 100;

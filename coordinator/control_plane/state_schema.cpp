@@ -162,6 +162,35 @@ CREATE TABLE control.deploy_requests (
   closed_at timestamptz,
   UNIQUE (database_id, number));
 )SQL",
+    // 6: portal users (members of one organization with a role), their sign-in sessions
+    R"SQL(
+CREATE TABLE control.users (
+  id text PRIMARY KEY,
+  email text NOT NULL UNIQUE,                 -- lower case
+  name text NOT NULL DEFAULT '',
+  password_hash text NOT NULL,                -- pbkdf2-sha256$iterations$salt$hash (password_hash.cpp)
+  created_at timestamptz NOT NULL DEFAULT now(),
+  password_changed_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE control.members (
+  user_id text PRIMARY KEY REFERENCES control.users ON DELETE CASCADE,
+  organization_id text NOT NULL REFERENCES control.organizations,
+  role text NOT NULL CHECK (role IN ('admin', 'developer', 'read-only')),
+  created_at timestamptz NOT NULL DEFAULT now());
+-- the token scope a member's role acts with: the API checks scopes only
+CREATE FUNCTION control.member_scope(role text) RETURNS text LANGUAGE sql IMMUTABLE
+  AS $$ SELECT CASE role WHEN 'admin' THEN 'admin' WHEN 'developer' THEN 'write' ELSE 'read' END $$;
+CREATE TABLE control.sessions (
+  id text PRIMARY KEY,
+  session_hash text NOT NULL UNIQUE,          -- SHA-256 of the cookie's secret
+  organization_id text NOT NULL REFERENCES control.organizations,
+  user_id text REFERENCES control.users ON DELETE CASCADE,   -- signed in with a password
+  token_id text REFERENCES control.tokens,                   -- or with an API token
+  remote_address text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL,
+  CHECK ((user_id IS NULL) <> (token_id IS NULL)));
+ALTER TABLE control.audit_log ADD COLUMN user_id text;
+)SQL",
 };
 
 void exec_or_throw(const PgConnection &connection, const std::string &sql, const std::string &what)

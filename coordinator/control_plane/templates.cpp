@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/process.h"
+#include "control_plane/shared_dirs.h"
 
 namespace shale {
 
@@ -39,14 +39,7 @@ bool valid_template_name(const std::string &name)
 
 std::string find_templates_dir()
 {
-    const char *configured = std::getenv("SHALE_TEMPLATES");
-    if (configured != nullptr && *configured != '\0')
-        return configured;
-    std::error_code error;
-    fs::path repository = fs::path(executable_dir()) / ".." / ".." / "templates";
-    if (fs::is_directory(repository, error))
-        return fs::weakly_canonical(repository, error).string();
-    return "/usr/local/share/shale/templates";
+    return find_shared_dir("SHALE_TEMPLATES", "templates", "", "templates");
 }
 
 std::optional<DatabaseTemplate> load_template(const std::string &dir, const std::string &name)

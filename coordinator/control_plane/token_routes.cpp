@@ -25,7 +25,7 @@ HttpResponse post_token(ApiCall &call)
     std::string id = new_id("tok");
     auto token = call.store.json_row(
         std::string("INSERT INTO control.tokens AS t (id, organization_id, name, scope, token_hash, prefix, "
-                    "created_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                    "created_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), "
                     "CASE WHEN $8 = '' THEN NULL ELSE now() + ($8 || ' seconds')::interval END) RETURNING ") +
             kTokenJson,
         {id, call.caller.organization_id, *name, scope, sha256_hex(secret), secret.substr(0, 12),

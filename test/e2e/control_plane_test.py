@@ -14,6 +14,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from control_plane_client import Api, Serve, OPENAPI  # noqa: E402
+from portal_api_checks import check_sign_in, check_tables  # noqa: E402
 
 import psycopg2  # noqa: E402
 
@@ -82,6 +83,9 @@ def main():
         check(answer.status == 401 and answer.json["code"] == "unauthorized", f"token {bad!r}: {answer}")
     answer = api.call("GET", "/v1/databases", token=None, headers={"Authorization": "Basic abc"})
     check(answer.status == 401, f"Basic auth: {answer}")
+
+    step("portal sign-in: first admin, sessions, CSRF, members and roles")
+    check_sign_in(api, check)
 
     step("organization, plans, templates")
     organization = api.get("/v1/organization").json["organization"]
@@ -207,6 +211,9 @@ def main():
     check(api.get(base + "/events?since=abc").status == 400, "bad since: 400")
     backups = api.get(base + "/backups").json
     check("backups" in backups and "restore_points" in backups, f"backups: {backups}")
+
+    step("tables and metrics of a database, from its router")
+    check_tables(api, check, database, connect_database)
 
     step("roles")
     role = writer.post(base + "/roles", {"name": "app"})

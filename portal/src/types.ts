@@ -1,0 +1,89 @@
+// types.ts — the shapes of the /v1 answers the portal reads (docs/control-plane-openapi.json).
+
+export type Member = { id: string; email: string; name: string; role: "admin" | "developer" | "read-only"; created_at: string; password_changed_at: string };
+export type Session = {
+  id: string;
+  expires_at: string;
+  organization: { id: string; name: string };
+  member: Member | null;
+  token_id: string | null;
+  scope: "admin" | "write" | "read";
+};
+export type SignedIn = { session: Session; csrf_token: string };
+
+export type Database = {
+  id: string;
+  name: string;
+  state: "creating" | "ready" | "failed" | "deleting" | "deleted" | "undeleting";
+  plan: string;
+  template: string;
+  worker_groups: number;
+  replicas: number;
+  settings: Record<string, unknown>;
+  uri: string | null;
+  error: string | null;
+  parent_id: string | null;
+  created_at: string | null;
+  deleted_at: string | null;
+  purge_after: string | null;
+  storage_bytes: number | null;
+  storage_limit_gb: number | null;
+};
+
+export type Step = { name: string; state: string; detail?: string; error?: string; started_at?: string; finished_at?: string };
+export type Operation = {
+  id: string;
+  database_id: string | null;
+  kind: string;
+  state: "pending" | "running" | "succeeded" | "failed";
+  steps: Step[];
+  progress: number;
+  attempt: number;
+  error: string | null;
+  args: Record<string, unknown>;
+  created_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+};
+export type DatabaseAndOperation = { database: Database; operation: Operation };
+
+export type Plan = { name: string; description: string; limits: { databases: number | null; worker_groups: number; storage_gb: number | null } };
+export type TemplateSummary = { name: string; description: string; has_sample_data: boolean };
+export type Role = { id: string; name: string; created_at: string | null; password_changed_at: string | null; connection_uri: string | null };
+export type RoleWithPassword = { role: Role; password: string; connection_uri: string };
+
+export type Node = {
+  node_id: number;
+  host?: string;
+  port?: number;
+  group_id?: number;
+  role: string;
+  state: string;
+  reachable?: boolean;
+  in_recovery?: boolean;
+  lag_bytes?: number | null;
+  check_latency_ms?: number | null;
+  error?: string | null;
+};
+export type Event = { event_id: number; happened_at?: string; kind: string; node_id?: number | null; group_id?: number | null; detail?: string | null };
+export type Shard = { shard_id: number; table_name: string; hash_min: string; hash_max: string; group_id: number; size_bytes: number | null };
+export type Table = {
+  table_name: string;
+  kind: "local" | "distributed" | "reference";
+  distribution_column: string | null;
+  colocation_id: number | null;
+  shard_count: number;
+  size_bytes: number;
+  columns: string[];
+  row_count?: number | null;
+};
+export type Metrics = {
+  at: string;
+  transactions_total: number;
+  statement_time_ms_total: number;
+  connections: number;
+  active_connections: number;
+  max_connections: number;
+};
+export type Backup = { group?: number; label?: string; kind?: string; status?: string; started_at?: string; finished_at?: string; size_bytes?: number; error?: string };
+export type RestorePoint = { name: string; created_at?: string };
