@@ -61,6 +61,11 @@ HttpResponse patch_member(ApiCall &call)
     if (call.request.body.empty())
         throw ApiError(400, "invalid_json", "send a JSON object with role and/or password");
     call.reject_unknown_fields({"role", "password"});
+    for (const char *field : {"role", "password"})
+        if (call.body.contains(field) && call.body[field].is_null())
+            throw ApiError(422, "invalid_field", std::string("the field \"") + field + "\" must be a string", field);
+    if (!call.body.contains("role") && !call.body.contains("password"))
+        throw ApiError(422, "missing_field", "send role, password or both", "role");
     nlohmann::json member = find_member(call);
     std::string role = checked_member_role(call, false);
     nlohmann::json details = nlohmann::json::object();
@@ -69,7 +74,7 @@ HttpResponse patch_member(ApiCall &call)
         call.store.exec("UPDATE control.members SET role = $2 WHERE user_id = $1", {call.params["id"], role});
         details["role"] = role;
     }
-    if (call.body.contains("password")) {
+    if (call.string_field("password", false)) {
         std::string password = checked_new_password(call);
         call.store.exec("UPDATE control.users SET password_hash = $2, password_changed_at = now() WHERE id = $1",
                         {call.params["id"], hash_password(password)});
