@@ -305,6 +305,7 @@ int cluster_restore(const RestoreOptions &options)
     const int first_port = options.first_port > 0 ? options.first_port : highest_source_port + 1;
     const std::vector<int> ports = allocate_ports(first_port, false, groups);
     ClusterLayout restored = ClusterLayout::plan(options.target, user.name, 0, 0, source.synchronous, {ports[0]});
+    restored.tls_dir = source.tls_dir;  // the restored nodes keep the certificates the source's authority signed
     for (size_t i = 1; i < source_groups.size(); i++)
         restored.add_worker_group(source_groups[i], 0, {ports[i]});
     fs::create_directories(restored.log_dir());

@@ -14,6 +14,7 @@
 #include "cli/daemon_control.h"
 #include "cli/node_control.h"
 #include "cli/node_setup.h"
+#include "common/tls_authority.h"
 #include "cli/port_allocator.h"
 #include "cli/registration.h"
 #include "common/os_user.h"
@@ -63,6 +64,7 @@ static ClusterLayout create_cluster(const UpOptions &options, const OsUser &user
     std::vector<int> ports = allocate_ports(options.port, options.port_given, node_count);
     ClusterLayout layout =
         ClusterLayout::plan(options.dir, user.name, options.workers, options.replicas, !options.async, ports);
+    layout.tls_dir = options.tls_dir.empty() ? options.dir + "/tls" : options.tls_dir;
     progress("creating a cluster in " + options.dir + ": router + " + std::to_string(options.workers) +
              " worker group(s), " + std::to_string(options.replicas) + " replica(s) each, " +
              (options.async ? "ASYNC" : "synchronous") + " replication" +
@@ -79,6 +81,7 @@ static ClusterLayout create_cluster(const UpOptions &options, const OsUser &user
 
     NodeControl control(layout, user);
     try {
+        ensure_certificate_authority(layout.tls_dir, user);
         NewNodes nodes;
         nodes.primaries = select_nodes(layout, true);
         nodes.replicas = select_nodes(layout, false);

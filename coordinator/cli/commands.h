@@ -15,6 +15,7 @@ struct UpOptions {
     int replicas = 1;
     bool replicas_given = false;
     bool async = false;
+    std::string tls_dir;  // empty: DIR/tls
 };
 
 int cluster_up(const UpOptions &options);

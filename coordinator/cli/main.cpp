@@ -189,7 +189,9 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
             ("port", po::value<int>(), "router port (default: first free port from 5432)")
             ("workers", po::value<int>()->default_value(2), "number of worker groups (1..64)")
             ("replicas", po::value<int>()->default_value(1), "streaming replicas per primary, router too (0..5)")
-            ("async", "asynchronous replication (a failover can lose acknowledged commits)");
+            ("async", "asynchronous replication (a failover can lose acknowledged commits)")
+            ("tls-dir", po::value<std::string>(), "certificate authority that signs the nodes' certificates "
+                                                  "(made there if missing; default DIR/tls)");
     } else if (command == "backup") {
         options.add_options()("kind", po::value<std::string>()->default_value("full"), "full, diff or incr");
     } else if (command == "restore") {
@@ -301,6 +303,8 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
     up.replicas = values["replicas"].as<int>();
     up.replicas_given = !values["replicas"].defaulted();
     up.async = values.count("async") > 0;
+    if (values.count("tls-dir"))
+        up.tls_dir = absolute_dir(values["tls-dir"].as<std::string>());
     if (values.count("port")) {
         up.port = values["port"].as<int>();
         up.port_given = true;

@@ -12,6 +12,7 @@
 
 #include "cli/cli_error.h"
 #include "common/backup_repository.h"
+#include "common/tls_authority.h"
 #include "common/cluster_password.h"
 #include "common/process.h"
 
@@ -207,8 +208,17 @@ void NodeControl::configure_primary(const NodeSpec &node) const
         "logging_collector = off\n";
     if (!extension_disabled())
         settings += "shared_preload_libraries = 'shale'\n"
-                    // router-to-worker connections and shard moves' subscriptions find the password here
-                    "shale.node_conninfo = 'passfile=" + cluster_password_file(layout_.dir) + "'\n";
+                    // router-to-worker connections and shard moves' subscriptions find the password here;
+                    // they stay on 127.0.0.1, where TLS would only cost time (docs/security.md)
+                    "shale.node_conninfo = 'passfile=" + cluster_password_file(layout_.dir) + " sslmode=disable'\n";
+    if (!layout_.tls_dir.empty()) {
+        // TLS for clients, with a certificate that the cluster's authority signs (verify-full works)
+        issue_server_certificate(layout_.tls_dir, node.data_dir + "/server.crt", node.data_dir + "/server.key",
+                                 {"localhost", "127.0.0.1"}, user_);
+        settings += "ssl = on\n"
+                    "ssl_cert_file = 'server.crt'\n"
+                    "ssl_key_file = 'server.key'\n";
+    }
     // WAL archiving into the group's pgBackRest stanza (docs/backups.md)
     settings += backup_server_settings(layout_, node.group);
     settings += replica_archive_settings(layout_, node.group);
@@ -233,7 +243,7 @@ void NodeControl::configure_replica(const NodeSpec &node) const
                    "# Added by `shale up`.\n"
                    "port = " + std::to_string(node.port) + "\n"
                    "primary_conninfo = 'host=127.0.0.1 port=" + std::to_string(primary.port) +
-                       " user=postgres passfile=" + cluster_password_file(layout_.dir) +
+                       " user=postgres sslmode=disable passfile=" + cluster_password_file(layout_.dir) +
                        " application_name=" + node.slot_name() + "'\n");
 }
 

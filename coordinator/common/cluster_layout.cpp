@@ -176,6 +176,7 @@ void ClusterLayout::save() const
     document["workers"] = workers;
     document["replicas"] = replicas;
     document["http_port"] = http_port;
+    document["tls_dir"] = tls_dir;
     document["nodes"] = json::array();
     for (const auto &node : nodes) {
         document["nodes"].push_back({{"name", node.name},
@@ -213,6 +214,8 @@ std::optional<ClusterLayout> ClusterLayout::load(const std::string &dir)
         layout.replicas = document.at("replicas").get<int>();
         // absent in clusters made before shaled had an HTTP API
         layout.http_port = document.value("http_port", 0);
+        // absent in clusters made before the nodes had TLS
+        layout.tls_dir = document.value("tls_dir", "");
         for (const auto &entry : document.at("nodes")) {
             NodeSpec node;
             node.name = entry.at("name").get<std::string>();

@@ -34,6 +34,9 @@ struct ClusterLayout {
     int replicas = 1;
     // shaled's HTTP API port on 127.0.0.1 (0: none yet; `shale up` picks one)
     int http_port = 0;
+    // the certificate authority that signs the nodes' certificates (common/tls_authority.h):
+    // DIR/tls unless `shale up --tls-dir` named a shared one; empty in clusters made before TLS
+    std::string tls_dir;
     std::vector<NodeSpec> nodes;
 
     // plan builds the node list: router primary, router replicas, then each worker

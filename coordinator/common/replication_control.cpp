@@ -29,8 +29,11 @@ std::string standby_name(long long node_id)
 std::string primary_conninfo_for(const std::string &host, int port, const std::string &application_name)
 {
     const std::string &password_file = password_file_in_use();
+    // a stream that stays on this machine needs no TLS (docs/security.md)
+    const bool loopback = host == "127.0.0.1" || host == "localhost" || host == "::1";
     return "host=" + host + " port=" + std::to_string(port) + " user=postgres" +
-           (password_file.empty() ? "" : " passfile=" + password_file) + " application_name=" + application_name;
+           (password_file.empty() ? "" : " passfile=" + password_file) + (loopback ? " sslmode=disable" : "") +
+           " application_name=" + application_name;
 }
 
 PgConnection connect_node(const std::string &host, int port, int timeout_ms)

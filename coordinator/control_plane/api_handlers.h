@@ -52,6 +52,8 @@ HttpResponse delete_role(ApiCall &call);
 
 HttpResponse list_plans(ApiCall &call);
 HttpResponse list_templates_route(ApiCall &call);
+// get_ca_certificate answers the PEM of the certificate authority that signs every node's certificate.
+HttpResponse get_ca_certificate(ApiCall &call);
 HttpResponse get_template(ApiCall &call);
 HttpResponse list_operations(ApiCall &call);
 HttpResponse get_operation(ApiCall &call);

@@ -135,7 +135,7 @@ void run_branch(OperationContext &context)
         remove_cluster(context.config.shale_binary, dir);
         run_shale_up(context.config.shale_binary,
                      {dir, first_port, context.database["worker_groups"].get<int>(),
-                      context.database["replicas"].get<int>()},
+                      context.database["replicas"].get<int>(), context.config.tls_dir()},
                      context.record_pid, context.follow_up);
         context.record_new_cluster("shale up");
         context.steps.done("create_cluster");

@@ -1,5 +1,6 @@
 // catalog_routes.cpp — read-only resources: plans, templates, operations and
 // the OpenAPI document (docs/control-plane-openapi.json, built into the binary).
+#include "common/tls_authority.h"
 #include "control_plane/api_handlers.h"
 #include "control_plane/plans.h"
 #include "control_plane/serve_config.h"
@@ -29,6 +30,16 @@ HttpResponse list_templates_route(ApiCall &call)
     for (const auto &found : list_templates(call.config.templates_dir))
         templates.push_back(template_json(found, false));
     return json_response(200, {{"templates", templates}});
+}
+
+HttpResponse get_ca_certificate(ApiCall &call)
+{
+    std::string certificate = read_ca_certificate(call.config.tls_dir());
+    if (certificate.empty())
+        throw ApiError(404, "not_found", "this installation has no certificate authority yet");
+    return json_response(200, {{"ca_certificate", certificate},
+                               {"sslmode", "verify-full"},
+                               {"hint", "save it as a file and add sslmode=verify-full&sslrootcert=FILE to the URI"}});
 }
 
 HttpResponse get_template(ApiCall &call)

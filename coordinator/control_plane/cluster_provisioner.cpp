@@ -77,6 +77,8 @@ void run_shale_up(const std::string &shale_binary, const ClusterRequest &request
         arguments.insert(arguments.end(), {"--port", std::to_string(request.first_port), "--workers",
                                            std::to_string(request.worker_groups), "--replicas",
                                            std::to_string(request.replicas)});
+        if (!request.tls_dir.empty())
+            arguments.insert(arguments.end(), {"--tls-dir", request.tls_dir});
         unlink(log.c_str());
     }
     run_shale(shale_binary, arguments, log, on_started, on_progress);

@@ -20,6 +20,7 @@ struct ClusterRequest {
     int first_port = 0; // the router primary's port; the other nodes and shaled follow it
     int worker_groups = 2;
     int replicas = 1;
+    std::string tls_dir; // the installation's certificate authority (ServeConfig::tls_dir)
 };
 
 // ports_needed is how many ports a cluster of this shape takes (nodes and shaled,

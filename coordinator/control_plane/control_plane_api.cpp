@@ -75,6 +75,7 @@ ControlPlaneApi::ControlPlaneApi(const ServeConfig &config, const std::string &s
     add("DELETE", "/v1/tokens/{id}", "admin", delete_token);
     add("GET", "/v1/plans", "read", list_plans);
     add("GET", "/v1/templates", "read", list_templates_route);
+    add("GET", "/v1/ca-certificate", "read", get_ca_certificate);
     add("GET", "/v1/templates/{name}", "read", get_template);
     add("GET", "/v1/operations", "read", list_operations);
     add("GET", "/v1/operations/{id}", "read", get_operation);

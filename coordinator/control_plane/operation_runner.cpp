@@ -325,7 +325,8 @@ void OperationRunner::run_operation(const std::string &operation_id)
             steps.begin("create_cluster");
             remove_cluster(config_.shale_binary, dir);  // what an earlier attempt may have left
             run_shale_up(config_.shale_binary,
-                         {dir, first_port, database["worker_groups"].get<int>(), database["replicas"].get<int>()},
+                         {dir, first_port, database["worker_groups"].get<int>(), database["replicas"].get<int>(),
+                          config_.tls_dir()},
                          record_pid, follow_up);
             auto layout = record_new_cluster("shale up");
             steps.done("create_cluster");
@@ -351,7 +352,7 @@ void OperationRunner::run_operation(const std::string &operation_id)
                         {database_id, std::to_string(config_.grace_period_s)});
         } else if (kind == "undelete" || kind == "start") {
             steps.begin("start_cluster");
-            run_shale_up(config_.shale_binary, {dir, 0, 0, 0}, record_pid, follow_up);
+            run_shale_up(config_.shale_binary, {dir, 0, 0, 0, ""}, record_pid, follow_up);
             steps.done("start_cluster");
             steps.begin("check_connection");
             auto layout = ClusterLayout::load(dir);

@@ -4,6 +4,8 @@
 // interrupted operations, then serves /v1 until SIGTERM or SIGINT.
 #include "control_plane/serve_command.h"
 
+#include "common/tls_authority.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -92,6 +94,8 @@ int run_serve(ServeOptions options)
     signal(SIGPIPE, SIG_IGN);
 
     OsUser user = server_user();
+    // made once here, before any creation, so that parallel `shale up`s all find it
+    ensure_certificate_authority(config.tls_dir(), user);
     StateInstance state = config.state_uri.empty() ? StateInstance::embedded(config.dir + "/state", user)
                                                    : StateInstance::external(config.state_uri);
     if (state.is_embedded()) {

@@ -23,6 +23,8 @@ struct ServeConfig {
     int database_port_last = 31000;
     int revert_window_s = 30 * 60;       // how long a deploy request can be reverted after its deploy
     std::string databases_dir() const { return dir + "/databases"; }
+    // the certificate authority that signs every database's node certificates
+    std::string tls_dir() const { return dir + "/tls"; }
 };
 
 }  // namespace shale

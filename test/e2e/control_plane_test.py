@@ -223,6 +223,21 @@ def main():
         cursor.execute("SELECT current_user, count(*) FROM tasks WHERE tenant_id = 3")
         check(cursor.fetchone() == ("app", 10), "the role reads a tenant's tasks")
         cursor.execute("INSERT INTO tenants (id, name, plan_code) VALUES (1000, 'new', 'free')")
+    authority = writer.get("/v1/ca-certificate")
+    check(authority.status == 200 and authority.json["ca_certificate"].startswith("-----BEGIN CERTIFICATE-----"),
+          f"the installation's CA certificate: {authority}")
+    ca_file = os.path.join(WORK, "ca.crt")
+    with open(ca_file, "w") as out:
+        out.write(authority.json["ca_certificate"])
+    verify_full = role.json["connection_uri"] + "&sslmode=verify-full&sslrootcert=" + ca_file
+    with psycopg2.connect(verify_full) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        check(cursor.fetchone() == (True,), "the role connects with sslmode=verify-full and the CA from the API")
+    try:
+        psycopg2.connect(role.json["connection_uri"].replace(role.json["password"], "wrong-password")).close()
+        check(False, "a wrong password was accepted")
+    except psycopg2.OperationalError as error:
+        check("password authentication failed" in str(error), f"a wrong password: {error}")
     listed = writer.get(base + "/roles").json["roles"]
     check([r["name"] for r in listed] == ["app"] and role.json["password"] not in json.dumps(listed), "role list")
     check(writer.post(base + "/roles", {"name": "app"}).status == 409, "duplicate role: 409")

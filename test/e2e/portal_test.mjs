@@ -9,7 +9,7 @@
 // keyboard use, no console errors; screenshots of every screen.
 import { createRequire } from "node:module";
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { readFileSync, readdirSync, existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const require = createRequire(new URL("../../portal/package.json", import.meta.url));
@@ -191,6 +191,14 @@ async function main() {
   const shopId = (await api("GET", "/v1/databases")).json.databases.find((database) => database.name === "shop").id;
   psql(uri, "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL, total numeric); INSERT INTO orders SELECT g, g % 10, g * 1.5 FROM generate_series(1, 100) g", shopId);
   check(psql(uri, "SELECT count(*) FROM orders", shopId) === "100", "psql wrote 100 rows");
+  // the CA certificate from the connect panel verifies the server (sslmode=verify-full)
+  await page.getByRole("button", { name: "Copy the CA certificate" }).click();
+  const caFile = path.join(WORK, "portal-ca.crt");
+  writeFileSync(caFile, await page.evaluate(() => navigator.clipboard.readText()));
+  check(
+    psql(`${uri}&sslmode=verify-full&sslrootcert=${caFile}`, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", shopId) === "t",
+    "psql verifies the server with the CA certificate copied from the connect panel",
+  );
   const databases = (await api("GET", "/v1/databases")).json.databases;
   const shop = databases.find((database) => database.name === "shop");
 

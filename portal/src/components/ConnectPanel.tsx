@@ -1,6 +1,7 @@
 // ConnectPanel.tsx — how to connect to a database: the URI of each role with a
-// copy button, and ready snippets for psql, Go, Node.js and Python.
-import { useState } from "react";
+// copy button, the CA certificate to verify the servers, and ready snippets for
+// psql, Go, Node.js and Python.
+import { useMemo, useState } from "react";
 import { usePoll } from "../hooks";
 import type { Database, Role } from "../types";
 import { CopyButton, ErrorNote } from "./ui";
@@ -30,6 +31,29 @@ with psycopg.connect("${uri}") as conn:
     print(conn.execute("SELECT now()").fetchone())`,
     ],
   ];
+}
+
+// CaCertificate offers the installation's CA certificate, with which clients
+// verify every node's certificate (sslmode=verify-full).
+function CaCertificate() {
+  const authority = usePoll<{ ca_certificate: string }>("/v1/ca-certificate");
+  const pem = authority.data?.ca_certificate;
+  // a data: URL, so that no object URL outlives the panel
+  const href = useMemo(() => (pem ? "data:application/x-pem-file;base64," + btoa(pem) : ""), [pem]);
+  if (authority.error) return <ErrorNote error={authority.error} title="Could not load the CA certificate" />;
+  if (!pem) return null;
+  return (
+    <div className="ca-certificate">
+      <p className="hint">
+        Every node speaks TLS with a certificate signed by this installation's CA. To verify the server, save the CA certificate
+        and add <code>&amp;sslmode=verify-full&amp;sslrootcert=shale-ca.crt</code> to the URI.
+      </p>
+      <a className="button" href={href} download="shale-ca.crt" data-testid="ca-download">
+        Download the CA certificate
+      </a>{" "}
+      <CopyButton text={pem} label="Copy the CA certificate" />
+    </div>
+  );
 }
 
 export function ConnectPanel({ database, extraRole }: { database: Database; extraRole?: { name: string; uri: string } }) {
@@ -79,8 +103,9 @@ export function ConnectPanel({ database, extraRole }: { database: Database; extr
       </table>
       <p className="hint">
         Role passwords are shown once, when a role is made or its password reset (Settings). The URIs above leave them out when
-        they are not known here. TLS and a CA certificate are not enabled yet on this installation: connect from this machine.
+        they are not known here.
       </p>
+      <CaCertificate />
       <div className="tabs" role="tablist" aria-label="Snippet language">
         {code.map(([name], index) => (
           <button type="button" role="tab" key={name} aria-selected={index === language} className={index === language ? "tab active" : "tab"} onClick={() => setLanguage(index)}>
