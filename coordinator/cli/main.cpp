@@ -44,6 +44,8 @@ const char *kUsage =
     "  add-group  create, start and register the next worker group [--replicas N]\n"
     "  rebalance  move shards until worker groups are even [--wait]; prints the operation id\n"
     "  drain    move every shard off a worker group: --group N [--wait] [--remove]\n"
+    "  insights what the query patterns did [--window 15m|1h|24h|7d] [--json]; advice | apply ID | dismiss ID\n"
+    "           (docs/insights.md)\n"
     "\n"
     "  import   move a live PostgreSQL database onto Shale: inspect | plan | start | status | cutover | abort\n"
     "           (docs/import.md)\n"
@@ -181,6 +183,8 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
         return shale::login_command(arguments);
     if (command == "import")
         return shale::import::import_command(arguments);
+    if (command == "insights")
+        return shale::insights_command(arguments);
     po::options_description options("Options for `shale " + command + "`");
     options.add_options()("help,h", "show this help")(
         "dir", po::value<std::string>()->default_value("./.shale"), "cluster directory");
