@@ -57,16 +57,22 @@ const char *const kWorkerRelationsSql =
     " WHERE c.relkind IN ('r', 'p', 'i') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
     " AND n.nspname NOT LIKE 'pg\\_%'";
 
-// quote_literal quotes text for SQL ('...' with quotes doubled).
-std::string quote_literal(const std::string &text)
+// enclose puts text between two marks, doubling the marks inside (SQL quoting).
+std::string enclose(const std::string &text, char mark)
 {
-    std::string quoted = "'";
+    std::string quoted(1, mark);
     for (char c : text) {
         quoted += c;
-        if (c == '\'')
-            quoted += '\'';
+        if (c == mark)
+            quoted += mark;
     }
-    return quoted + "'";
+    return quoted + mark;
+}
+
+// quote_literal quotes text as an SQL string constant.
+std::string quote_literal(const std::string &text)
+{
+    return enclose(text, '\'');
 }
 
 // quote_identifier quotes a name unless it is a plain lower-case identifier.
@@ -75,15 +81,7 @@ std::string quote_identifier(const std::string &name)
     bool plain = !name.empty() && (std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_');
     for (char c : name)
         plain = plain && (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_');
-    if (plain)
-        return name;
-    std::string quoted = "\"";
-    for (char c : name) {
-        quoted += c;
-        if (c == '"')
-            quoted += '"';
-    }
-    return quoted + "\"";
+    return plain ? name : enclose(name, '"');
 }
 
 // words returns the lower-case identifiers of a query's text.
