@@ -181,7 +181,7 @@ json advice(const std::string &id, const std::string &kind, const std::string &t
                 {"statement", joined}};
 }
 
-// distribution_advice: multi-shard patterns filtering on table.column = value.
+// distribution_advice: patterns scanning every shard while filtering on table.column = value.
 void distribution_advice(const json &insights, const std::map<std::string, json> &tables_by_name,
                          const json &indexes, const json &tenants, json &out)
 {
@@ -192,8 +192,8 @@ void distribution_advice(const json &insights, const std::map<std::string, json>
     };
     std::map<std::pair<std::string, std::string>, Fanout> fanouts;
     for (const auto &pattern : insights["patterns"]) {
-        if (pattern["ran_on"] != "multi-shard" || !pattern["fanout_filter_table"].is_string() ||
-            !pattern["fanout_filter_column"].is_string())
+        // the router names the filter of a statement that scans every shard (all on one group, or spread)
+        if (!pattern["fanout_filter_table"].is_string() || !pattern["fanout_filter_column"].is_string())
             continue;
         Fanout &fanout = fanouts[std::make_pair(pattern["fanout_filter_table"].get<std::string>(),
                                                 pattern["fanout_filter_column"].get<std::string>())];

@@ -14,7 +14,8 @@ def check_insights(api, check, database, connect_database):
     check(answer.status == 200, f"insights: {answer}")
     insights = answer.json["insights"]
     fanout = [p for p in insights["patterns"] if p["query"] == "SELECT count(*) FROM portal_items WHERE kind = $1"]
-    check(len(fanout) == 1 and fanout[0]["calls"] == 12 and fanout[0]["ran_on"] == "multi-shard" and
+    # the database has one worker group: every shard's scan runs there, in one statement
+    check(len(fanout) == 1 and fanout[0]["calls"] == 12 and fanout[0]["fanout_filter_table"] == "portal_items" and
           fanout[0]["fanout_filter_column"] == "kind", f"the fan-out pattern: {fanout}")
     advice = {a["id"]: a for a in insights["advice"]}
     wanted = advice.get("index:portal_items:kind")
