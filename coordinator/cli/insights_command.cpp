@@ -116,7 +116,7 @@ int insights_command(const std::vector<std::string> &arguments)
         throw CliError(std::string(error.what()) + "\nTry \"shale insights --help\".", 2);
     }
     if (values.count("help")) {
-        std::cout << "Usage: shale insights [advice | apply ID | dismiss ID] [options]\n\n" << options << "\n";
+        std::cout << "Usage: shale insights [advice | apply ID | dismiss ID | snapshot] [options]\n\n" << options << "\n";
         return 0;
     }
     std::vector<std::string> words =

@@ -70,8 +70,27 @@ router_sql "SELECT shale.reset_query_stats()" >/dev/null
 check "the history outlives a reset of the router's statistics" "260" "$(window_calls 24h "$point")"
 run_workload "$work/more.sql"
 check "after the reset new calls add to the history" "270" "$(window_calls 7d "$point")"
-check "the history is bounded: rows within kHistoryMaxRows" "t" \
-  "$(router_sql "SELECT count(*) <= 100000 FROM shale_insights.bucket")"
+
+# ageing: minute buckets older than 2 hours become 15-minute ones, those older
+# than 2 days hourly ones, and hourly ones older than 7 days go; calls are kept
+router_sql "INSERT INTO shale_insights.bucket VALUES
+  (60, date_trunc('hour', now()) - interval '3 hours', 42, 'old', 'postgres', 5, 0, 1, 5, 5),
+  (60, date_trunc('hour', now()) - interval '3 hours' + interval '1 minute', 42, 'old', 'postgres', 7, 0, 1, 7, 7),
+  (900, date_trunc('hour', now()) - interval '3 days', 42, 'old', 'postgres', 11, 0, 1, 11, 11),
+  (900, date_trunc('hour', now()) - interval '3 days' + interval '15 minutes', 42, 'old', 'postgres', 13, 0, 1, 13, 13),
+  (3600, now() - interval '8 days', 42, 'old', 'postgres', 17, 0, 1, 17, 17)"
+insights snapshot >/dev/null
+check "aged buckets are rolled up (60 s -> 900 s -> 3600 s) and the oldest dropped" "900:12 3600:24" \
+  "$(router_sql "SELECT string_agg(bucket_seconds || ':' || calls, ' ' ORDER BY bucket_seconds) FROM shale_insights.bucket WHERE user_name = 'old'")"
+# the hard bound: 100,050 more rows over the last 100 minutes; the oldest minutes go first
+router_sql "INSERT INTO shale_insights.bucket SELECT 60, date_trunc('minute', now()) - (g % 100 + 1) * interval '1 minute',
+            g, 'flood', 'postgres', 1, 0, 1, 1, 1 FROM generate_series(1, 100050) g"
+started=$(date +%s%N)
+insights snapshot >/dev/null
+echo "# a snapshot over $(router_sql "SELECT count(*) FROM shale_insights.bucket") history rows took $(( ($(date +%s%N) - started) / 1000000 )) ms"
+check "the history is bounded: at most 100000 rows, the newest kept" "t|t" \
+  "$(router_sql "SELECT count(*) <= 100000, bool_or(bucket_start = date_trunc('minute', now()) - interval '1 minute') FROM shale_insights.bucket")"
+router_sql "DELETE FROM shale_insights.bucket WHERE user_name IN ('flood', 'old')" >/dev/null
 check "a bad window is a usage error (exit 2)" "2" "$(insights --window 8d >/dev/null 2>&1; echo $?)"
 check "a bad window names the accepted ones" "1" \
   "$(insights --window 10x 2>&1 | grep -c '15m, 1h, 24h, 7d')"
@@ -130,6 +149,7 @@ check "the events fan-out now runs on one shard" "single-shard" \
 # shaled's /metrics: bounded label sets (ran_on), no per-tenant or per-pattern series
 http_port=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['http_port'])" "$CLUSTER_DIR/cluster.json")
 metrics=$(curl -s "http://127.0.0.1:$http_port/metrics")
+echo "$metrics" | grep -E '^shale_(query|insights)_' | sed 's/^/# /'
 check_contains "shale_query_calls_total by ran_on" 'shale_query_calls_total{ran_on="single-shard"}' "$metrics"
 check_contains "shale_query_patterns_max" "shale_query_patterns_max 5000" "$metrics"
 check_contains "shaled counts its snapshots" "shale_insights_snapshots_total" "$metrics"
