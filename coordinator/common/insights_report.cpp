@@ -7,7 +7,7 @@ namespace shale {
 
 std::optional<long long> parse_insights_window(const std::string &text)
 {
-    if (text.size() < 2 || text.size() > 6)
+    if (text.size() < 2 || text.size() > 6 || text[0] == '0')  // no leading zero: one spelling per window
         return std::nullopt;
     long long number = 0;
     for (size_t index = 0; index + 1 < text.size(); index++) {

@@ -17,7 +17,7 @@ inline constexpr long long kMinWindowSeconds = 60;
 inline constexpr long long kMaxWindowSeconds = 7 * 24 * 3600;
 
 // parse_insights_window reads "15m", "1h", "24h", "7d" (a number and m, h or
-// d, from 1 minute to 7 days) into seconds; nullopt for anything else.
+// d, from 1 minute to 7 days, no leading zero) into seconds; nullopt for anything else.
 std::optional<long long> parse_insights_window(const std::string &text);
 
 // InsightsError is a failure to read the router (its message says which query).

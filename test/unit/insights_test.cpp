@@ -16,7 +16,7 @@ TEST(InsightsWindow, ReadsMinutesHoursAndDays)
 
 TEST(InsightsWindow, RefusesAnythingElse)
 {
-    for (const char *bad : {"", "m", "0m", "8d", "169h", "1w", "-1h", "1.5h", "15", "15 m", "99999999d", "1H"})
+    for (const char *bad : {"", "m", "0m", "8d", "169h", "1w", "-1h", "1.5h", "15", "15 m", "99999999d", "1H", "015m", "01h"})
         EXPECT_FALSE(shale::parse_insights_window(bad).has_value()) << bad;
 }
 
