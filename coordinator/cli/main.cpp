@@ -63,7 +63,8 @@ const char *kUsage =
     "  SHALE_NO_EXTENSION=1  start plain PostgreSQL nodes: no shared_preload_libraries,\n"
     "                        no CREATE EXTENSION, no node registration\n"
     "  SHALE_PG_BINDIR=DIR   PostgreSQL 15 binaries (default /usr/lib/postgresql/15/bin)\n"
-    "  SHALED_BIN=PATH       shaled executable (default: next to shale, then PATH)\n";
+    "  SHALED_BIN=PATH       shaled executable (default: next to shale, then PATH)\n"
+    "  SHALE_INSIGHTS_INTERVAL_S=N  seconds between shaled's query-insights snapshots (5..3600, default 60)\n";
 
 // absolute_dir makes --dir absolute and normal, without a trailing slash.
 std::string absolute_dir(const std::string &dir)
