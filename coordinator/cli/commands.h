@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace shale {
 
@@ -22,5 +23,7 @@ int cluster_up(const UpOptions &options);
 int cluster_down(const std::string &dir);
 int cluster_status(const std::string &dir);
 int cluster_uri(const std::string &dir);
+// insights_command is `shale insights [advice | apply ID | dismiss ID]` (insights_command.cpp).
+int insights_command(const std::vector<std::string> &arguments);
 
 }  // namespace shale

@@ -77,6 +77,9 @@ pid_t start_daemon(ClusterLayout &layout)
                << "check-interval-ms = 1000\n"
                << "http-port = " << layout.http_port << "\n"
                << "cluster-dir = " << layout.dir << "\n";
+        // snapshots of query insights more often than every minute (tests); shaled checks the range
+        if (const char *every = std::getenv("SHALE_INSIGHTS_INTERVAL_S"); every != nullptr && *every != '\0')
+            config << "insights-interval-s = " << every << "\n";
         if (!config)
             throw CliError("could not write " + layout.daemon_config_file());
     }

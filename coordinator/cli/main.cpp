@@ -44,6 +44,8 @@ const char *kUsage =
     "  add-group  create, start and register the next worker group [--replicas N]\n"
     "  rebalance  move shards until worker groups are even [--wait]; prints the operation id\n"
     "  drain    move every shard off a worker group: --group N [--wait] [--remove]\n"
+    "  insights what the query patterns did [--window 15m|1h|24h|7d] [--json]; advice | apply ID | dismiss ID\n"
+    "           (docs/insights.md)\n"
     "\n"
     "  import   move a live PostgreSQL database onto Shale: inspect | plan | start | status | cutover | abort\n"
     "           (docs/import.md)\n"
@@ -61,7 +63,8 @@ const char *kUsage =
     "  SHALE_NO_EXTENSION=1  start plain PostgreSQL nodes: no shared_preload_libraries,\n"
     "                        no CREATE EXTENSION, no node registration\n"
     "  SHALE_PG_BINDIR=DIR   PostgreSQL 15 binaries (default /usr/lib/postgresql/15/bin)\n"
-    "  SHALED_BIN=PATH       shaled executable (default: next to shale, then PATH)\n";
+    "  SHALED_BIN=PATH       shaled executable (default: next to shale, then PATH)\n"
+    "  SHALE_INSIGHTS_INTERVAL_S=N  seconds between shaled's query-insights snapshots (5..3600, default 60)\n";
 
 // absolute_dir makes --dir absolute and normal, without a trailing slash.
 std::string absolute_dir(const std::string &dir)
@@ -181,6 +184,8 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
         return shale::login_command(arguments);
     if (command == "import")
         return shale::import::import_command(arguments);
+    if (command == "insights")
+        return shale::insights_command(arguments);
     po::options_description options("Options for `shale " + command + "`");
     options.add_options()("help,h", "show this help")(
         "dir", po::value<std::string>()->default_value("./.shale"), "cluster directory");

@@ -3,7 +3,8 @@
 // role_routes.cpp, catalog_routes.cpp (plans, templates, operations, OpenAPI),
 // database_proxy_routes.cpp (nodes, shards, events, backups of a database),
 // session_routes.cpp and member_routes.cpp (the portal's sign-in and members),
-// table_routes.cpp (tables and metrics of a database, from its router).
+// table_routes.cpp (tables and metrics of a database, from its router),
+// insights_routes.cpp (query insights and advice of a database).
 #pragma once
 
 #include <optional>
@@ -74,6 +75,10 @@ HttpResponse list_tables(ApiCall &call);  // table_routes.cpp
 HttpResponse distribute_table(ApiCall &call);
 HttpResponse make_reference_table(ApiCall &call);
 HttpResponse get_database_metrics(ApiCall &call);
+
+HttpResponse get_database_insights(ApiCall &call);  // insights_routes.cpp
+HttpResponse apply_database_advice(ApiCall &call);
+HttpResponse dismiss_database_advice(ApiCall &call);
 
 HttpResponse get_database_nodes(ApiCall &call);
 HttpResponse get_database_shards(ApiCall &call);

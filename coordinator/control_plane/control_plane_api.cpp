@@ -95,6 +95,9 @@ ControlPlaneApi::ControlPlaneApi(const ServeConfig &config, const std::string &s
     add("POST", "/v1/databases/{id}/tables/{name}/distribute", "write", distribute_table);
     add("POST", "/v1/databases/{id}/tables/{name}/make-reference", "write", make_reference_table);
     add("GET", "/v1/databases/{id}/metrics", "read", get_database_metrics);
+    add("GET", "/v1/databases/{id}/insights", "read", get_database_insights);
+    add("POST", "/v1/databases/{id}/insights/apply", "write", apply_database_advice);
+    add("POST", "/v1/databases/{id}/insights/dismiss", "write", dismiss_database_advice);
     add("GET", "/v1/databases/{id}/events", "read", get_database_events);
     add("GET", "/v1/databases/{id}/backups", "read", get_database_backups);
     add("POST", "/v1/databases/{id}/backups", "write", post_database_backup);

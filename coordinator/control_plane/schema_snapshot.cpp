@@ -17,7 +17,7 @@ namespace {
 const char *const kUserRelations =
     "SELECT c.oid, n.nspname, c.relname, c.relkind, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS key "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'shale', 'shale_serve', 'pg_toast') "
+    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'shale', 'shale_serve', 'shale_insights', 'pg_toast') "
     "AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%' "
     "AND c.relname NOT LIKE '\\_shale\\_dropped\\_%' AND c.relpersistence <> 't' "
     "AND NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid "
@@ -25,7 +25,7 @@ const char *const kUserRelations =
 
 const char *const kSchemasQuery =
     "SELECT coalesce(jsonb_agg(quote_ident(n.nspname) ORDER BY n.nspname), '[]') FROM pg_namespace n "
-    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'shale', 'shale_serve', 'public') AND n.nspname NOT LIKE 'pg\\_%' "
+    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'shale', 'shale_serve', 'shale_insights', 'public') AND n.nspname NOT LIKE 'pg\\_%' "
     "AND NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_namespace'::regclass AND e.objid = n.oid "
     "AND e.deptype = 'e')";
 
@@ -101,7 +101,7 @@ const char *const kFunctionsQuery =
     " pg_get_function_identity_arguments(p.oid) || ')', jsonb_build_object("
     " 'definition', pg_get_functiondef(p.oid), 'kind', p.prokind::text, 'order', p.oid::bigint"
     ")), '{}') FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'shale', 'shale_serve') AND n.nspname NOT LIKE 'pg\\_%' "
+    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'shale', 'shale_serve', 'shale_insights') AND n.nspname NOT LIKE 'pg\\_%' "
     "AND p.prokind IN ('f', 'p') AND NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass "
     "AND e.objid = p.oid AND e.deptype = 'e')";
 

@@ -23,7 +23,7 @@ const char *const kTablesSql =
     "   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN shale.tables d ON d.table_name = c.oid"
-    " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('shale', 'information_schema')"
+    " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('shale', 'shale_insights', 'information_schema')"
     "  AND n.nspname NOT LIKE 'pg\\_%') t";
 
 // sql_refusal turns an error of the router into the API's answer: 404 for an

@@ -1,5 +1,6 @@
 // cluster_reader.cpp — the catalog queries behind the HTTP API.
 #include "daemon/cluster_reader.h"
+#include "daemon/metrics.h"
 
 #include <algorithm>
 #include <chrono>
@@ -67,6 +68,8 @@ PgResult ClusterReader::query(const std::string &sql)
         // timestamps come out as ISO 8601 through to_json(); the name shows the
         // connection's purpose in pg_stat_activity
         connection_.exec("SET application_name = 'shaled_http'");
+        // the API's own catalog reads are not query patterns (shaled is a superuser: it may say so)
+        connection_.exec("SET shale.query_stats = off");
     }
     PgResult result = connection_.exec_with_deadline(sql, kQueryTimeout, stop_);
     if (!result.ok()) {
@@ -165,6 +168,31 @@ bool ClusterReader::read_event_counts(std::map<std::string, long long> &counts)
     counts.clear();
     for (int row = 0; row < result.rows(); row++)
         counts[result.value(row, 0)] = std::stoll(result.value(row, 1));
+    return true;
+}
+
+bool ClusterReader::read_insights_totals(InsightsTotals &totals)
+{
+    PgResult result = query(
+        "SELECT i.patterns, i.max_patterns, i.evicted, s.ran_on, s.calls, s.errors, s.total_ms, s.rows "
+        "FROM shale.query_stats_info() i LEFT JOIN (SELECT ran_on, sum(calls) AS calls, sum(errors) AS errors, "
+        "sum(total_ms) AS total_ms, sum(rows) AS rows FROM shale.query_stats GROUP BY ran_on) s ON true");
+    if (!result.ok())
+        return false;
+    totals = InsightsTotals{};
+    totals.read = true;
+    for (int row = 0; row < result.rows(); row++) {
+        totals.patterns = std::stod(result.value(row, 0));
+        totals.max_patterns = std::stod(result.value(row, 1));
+        totals.evicted = std::stod(result.value(row, 2));
+        if (result.is_null(row, 3))
+            continue;
+        InsightsTotals::ByRanOn &sums = totals.by_ran_on[result.value(row, 3)];
+        sums.calls = std::stod(result.value(row, 4));
+        sums.errors = std::stod(result.value(row, 5));
+        sums.total_ms = std::stod(result.value(row, 6));
+        sums.rows = std::stod(result.value(row, 7));
+    }
     return true;
 }
 

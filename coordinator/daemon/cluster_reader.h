@@ -65,6 +65,8 @@ struct RouterFacts {
     bool active_daemon_seen = false;  // some session holds the lock
 };
 
+struct InsightsTotals;  // metrics.h
+
 class ClusterReader {
 public:
     ClusterReader(std::string router_conninfo, const std::atomic<bool> *stop)
@@ -81,6 +83,9 @@ public:
     // read_event_counts returns the number of events of each kind.
     bool read_event_counts(std::map<std::string, long long> &counts);
     bool read_router_facts(RouterFacts &facts);
+    // read_insights_totals sums shale.query_stats by ran_on (false when the
+    // router has no query insights, as well as on errors).
+    bool read_insights_totals(InsightsTotals &totals);
 
     const std::string &last_error() const { return last_error_; }
 

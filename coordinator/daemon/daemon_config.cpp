@@ -12,6 +12,20 @@ namespace shale {
 namespace po = boost::program_options;
 
 // apply_setting stores one key/value (from a flag or from the config file).
+// integer_setting reads a whole number from low to high (UsageError otherwise).
+static int integer_setting(const std::string &key, const std::string &value, int low, int high)
+{
+    int number = 0;
+    try {
+        number = std::stoi(value);
+    } catch (const std::exception &) {
+        throw UsageError("invalid " + key + " \"" + value + "\"");
+    }
+    if (number < low || number > high)
+        throw UsageError(key + " must be between " + std::to_string(low) + " and " + std::to_string(high));
+    return number;
+}
+
 static void apply_setting(DaemonConfig &config, const std::string &key, const std::string &value)
 {
     if (key == "router") {
@@ -24,15 +38,7 @@ static void apply_setting(DaemonConfig &config, const std::string &key, const st
             throw UsageError("invalid log level \"" + value + "\" (use debug, info, warn or error)");
         config.log_level = *level;
     } else if (key == "check-interval-ms") {
-        int interval = 0;
-        try {
-            interval = std::stoi(value);
-        } catch (const std::exception &) {
-            throw UsageError("invalid check-interval-ms \"" + value + "\"");
-        }
-        if (interval < 100 || interval > 600000)
-            throw UsageError("check-interval-ms must be between 100 and 600000");
-        config.check_interval_ms = interval;
+        config.check_interval_ms = integer_setting(key, value, 100, 600000);
     } else if (key == "http-port") {
         int port = -1;
         try {
@@ -59,6 +65,8 @@ static void apply_setting(DaemonConfig &config, const std::string &key, const st
         if (value != "on" && value != "off")
             throw UsageError("failover must be on or off");
         config.failover = value == "on";
+    } else if (key == "insights-interval-s") {
+        config.insights_interval_s = integer_setting(key, value, 5, 3600);
     } else if (key == "cluster-dir") {
         config.cluster_dir = value;
     } else {
@@ -83,6 +91,8 @@ bool parse_daemon_config(int argc, char **argv, DaemonConfig &config)
                                                   "its name and URI in GET /v1/cluster)")
         ("check-timeout-ms", po::value<std::string>(), "time-out of one health check (default 1000)")
         ("failover", po::value<std::string>(), "on (default) or off: automatic failover")
+        ("insights-interval-s", po::value<std::string>(), "seconds between snapshots of shale.query_stats into\n"
+                                                          "the insights history (default 60)")
         ("failover-refused-checks", po::value<std::string>(), "consecutive refused checks that make a primary\n"
                                                               "lost (default 2)")
         ("failover-timeout-checks", po::value<std::string>(), "consecutive refused or timed-out checks that\n"
@@ -110,7 +120,8 @@ bool parse_daemon_config(int argc, char **argv, DaemonConfig &config)
         }
     }
     for (const char *key : {"router", "log-file", "log-level", "check-interval-ms", "http-port", "cluster-dir",
-                            "check-timeout-ms", "failover", "failover-refused-checks", "failover-timeout-checks"})
+                            "check-timeout-ms", "failover", "failover-refused-checks", "failover-timeout-checks",
+                            "insights-interval-s"})
         if (values.count(key))
             apply_setting(config, key, values[key].as<std::string>());
     if (config.router_conninfo.empty())

@@ -26,6 +26,8 @@ struct DaemonConfig {
     bool failover = true;
     int failover_refused_checks = 2;
     int failover_timeout_checks = 5;
+    // seconds between snapshots of shale.query_stats into the insights history
+    int insights_interval_s = 60;
 };
 
 // UsageError is a bad flag or config value; main prints it and exits with 2.

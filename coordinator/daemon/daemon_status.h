@@ -33,6 +33,10 @@ struct DaemonStatus {
     std::atomic<long long> prepared_transactions_recovered{0};
     // distributed deadlocks broken by this process
     std::atomic<long long> deadlocks_resolved{0};
+    // query-insights snapshots this process stored, failed, and the history's rows after the last one
+    std::atomic<long long> insights_snapshots{0};
+    std::atomic<long long> insights_snapshot_failures{0};
+    std::atomic<long long> insights_history_rows{-1};
 
     // set_active records a change of leadership (and when it happened).
     void set_active(bool now_active)

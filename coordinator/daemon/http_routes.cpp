@@ -371,6 +371,8 @@ HttpResponse ApiRoutes::get_metrics()
     MetricsInput input = metrics_input_from_status(status_);
     input.router_reachable =
         reader_.read_nodes(input.nodes) && reader_.read_groups(input.groups) && reader_.read_event_counts(input.event_counts);
+    if (input.router_reachable)
+        reader_.read_insights_totals(input.insights);  // left out when the router has no insights
     HttpResponse response;
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
     response.body = render_metrics(input);

@@ -17,6 +17,7 @@
 #include "daemon/daemon_config.h"
 #include "daemon/daemon_status.h"
 #include "daemon/http_routes.h"
+#include "daemon/insights_recorder.h"
 #include "http/http_server.h"
 #include "daemon/leader_lock.h"
 #include "daemon/node_monitor.h"
@@ -104,6 +105,9 @@ int main(int argc, char **argv)
     transaction_recovery.count_into(&status.prepared_transactions_recovered);
     deadlock_detector.count_into(&status.deadlocks_resolved);
     shale::ApiRoutes routes(config, status, &stop_requested);
+    // query insights: shale.query_stats into the router's history, every minute (insights_recorder.h)
+    shale::InsightsRecorder insights_recorder(config.router_conninfo, logger, status,
+                                              std::chrono::seconds(config.insights_interval_s));
     std::unique_ptr<shale::HttpServer> http_server;  // declared after routes: stopped before them
     if (config.http_port > 0) {
         http_server = std::make_unique<shale::HttpServer>(
@@ -141,6 +145,7 @@ int main(int argc, char **argv)
                 operation_cleanup.run_if_due(leader_lock.connection(), stop_requested);
                 deadlock_detector.run_if_due(leader_lock.connection(), stop_requested);
                 backup_scheduler.run_if_due(leader_lock.connection(), stop_requested);
+                insights_recorder.run_if_due(stop_requested);
             }
         } catch (const std::exception &error) {
             logger.error(std::string("health check round failed: ") + error.what());

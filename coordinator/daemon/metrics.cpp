@@ -47,6 +47,33 @@ std::string node_labels(const NodeView &node)
            "\",role=\"" + escape_label_value(node.role) + "\"";
 }
 
+// render_insights writes the query-insights families: pattern counts and the
+// router's statements summed by how they ran.
+void render_insights(MetricsWriter &out, const InsightsTotals &insights)
+{
+    out.family("shale_query_patterns", "gauge", "Query patterns the router keeps in shale.query_stats");
+    out.sample("shale_query_patterns", "", insights.patterns);
+    out.family("shale_query_patterns_max", "gauge", "The most patterns the router keeps (shale.query_stats_max)");
+    out.sample("shale_query_patterns_max", "", insights.max_patterns);
+    out.family("shale_query_patterns_evicted_total", "counter", "Patterns forgotten to make room for new ones");
+    out.sample("shale_query_patterns_evicted_total", "", insights.evicted);
+    // sums over the patterns kept: like any counter they drop on a reset, a
+    // router restart or failover, and when a pattern is forgotten
+    out.family("shale_query_calls_total", "counter", "Statements the router ran, by how they ran");
+    for (const auto &[ran_on, sums] : insights.by_ran_on)
+        out.sample("shale_query_calls_total", "ran_on=\"" + escape_label_value(ran_on) + "\"", sums.calls);
+    out.family("shale_query_errors_total", "counter", "Statements that failed, by how they ran");
+    for (const auto &[ran_on, sums] : insights.by_ran_on)
+        out.sample("shale_query_errors_total", "ran_on=\"" + escape_label_value(ran_on) + "\"", sums.errors);
+    out.family("shale_query_time_seconds_total", "counter", "Router time spent in statements, by how they ran");
+    for (const auto &[ran_on, sums] : insights.by_ran_on)
+        out.sample("shale_query_time_seconds_total", "ran_on=\"" + escape_label_value(ran_on) + "\"",
+                   sums.total_ms / 1000.0);
+    out.family("shale_query_rows_total", "counter", "Rows returned or written, by how statements ran");
+    for (const auto &[ran_on, sums] : insights.by_ran_on)
+        out.sample("shale_query_rows_total", "ran_on=\"" + escape_label_value(ran_on) + "\"", sums.rows);
+}
+
 }  // namespace
 
 std::string escape_label_value(const std::string &value)
@@ -76,6 +103,9 @@ MetricsInput metrics_input_from_status(const DaemonStatus &status)
     input.last_round_seconds = status.last_round_seconds.load();
     input.prepared_transactions_recovered = status.prepared_transactions_recovered.load();
     input.deadlocks_resolved = status.deadlocks_resolved.load();
+    input.insights_snapshots = status.insights_snapshots.load();
+    input.insights_snapshot_failures = status.insights_snapshot_failures.load();
+    input.insights_history_rows = status.insights_history_rows.load();
     return input;
 }
 
@@ -106,6 +136,16 @@ std::string render_metrics(const MetricsInput &input)
     out.family("shale_deadlocks_resolved_total", "counter",
                "Distributed deadlocks this shaled broke by cancelling a transaction");
     out.sample("shale_deadlocks_resolved_total", "", static_cast<double>(input.deadlocks_resolved));
+    out.family("shale_insights_snapshots_total", "counter",
+               "Snapshots of shale.query_stats this shaled stored in the history (shale_insights)");
+    out.sample("shale_insights_snapshots_total", "", static_cast<double>(input.insights_snapshots));
+    out.family("shale_insights_snapshot_failures_total", "counter", "Snapshots of shale.query_stats that failed");
+    out.sample("shale_insights_snapshot_failures_total", "", static_cast<double>(input.insights_snapshot_failures));
+    if (input.insights_history_rows >= 0) {
+        out.family("shale_insights_history_rows", "gauge",
+                   "Rows of the insights history after the last snapshot (bounded at 100000)");
+        out.sample("shale_insights_history_rows", "", static_cast<double>(input.insights_history_rows));
+    }
     out.family("shale_router_reachable", "gauge",
                "1 when this shaled's HTTP thread could read the catalog on the router for this scrape");
     out.sample("shale_router_reachable", "", input.router_reachable ? 1 : 0);
@@ -151,6 +191,9 @@ std::string render_metrics(const MetricsInput &input)
         auto found = input.event_counts.find(kind);
         return found == input.event_counts.end() ? 0.0 : static_cast<double>(found->second);
     };
+    if (input.insights.read)
+        render_insights(out, input.insights);
+
     out.family("shale_failovers_total", "counter", "Promotions of a replica recorded in shale.event");
     out.sample("shale_failovers_total", "", count_of("promoted"));
     out.family("shale_events_total", "counter", "Events recorded in shale.event, by kind");

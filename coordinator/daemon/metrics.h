@@ -16,6 +16,17 @@ namespace shale {
 // MetricsInput is everything one scrape shows. When router_reachable is
 // false, the node and event metrics are left out (not reported as 0: a missing
 // series is "unknown", a zero would be a lie).
+// InsightsTotals sums shale.query_stats by how statements ran (router,
+// single-shard, multi-shard: a bounded label set, no per-pattern or per-tenant series).
+struct InsightsTotals {
+    struct ByRanOn {
+        double calls = 0, errors = 0, total_ms = 0, rows = 0;
+    };
+    bool read = false;
+    double patterns = 0, max_patterns = 0, evicted = 0;
+    std::map<std::string, ByRanOn> by_ran_on;
+};
+
 struct MetricsInput {
     bool active = false;
     pid_t pid = 0;
@@ -25,6 +36,10 @@ struct MetricsInput {
     double last_round_seconds = 0;
     long long prepared_transactions_recovered = 0;
     long long deadlocks_resolved = 0;
+    long long insights_snapshots = 0;
+    long long insights_snapshot_failures = 0;
+    long long insights_history_rows = -1;  // -1: no snapshot yet
+    InsightsTotals insights;
 
     bool router_reachable = false;
     std::vector<NodeView> nodes;

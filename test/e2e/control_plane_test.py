@@ -15,6 +15,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from control_plane_client import Api, Serve, OPENAPI  # noqa: E402
 from portal_api_checks import check_sign_in, check_tables  # noqa: E402
+from insights_api_checks import check_insights  # noqa: E402
 
 import psycopg2  # noqa: E402
 
@@ -214,6 +215,9 @@ def main():
 
     step("tables and metrics of a database, from its router")
     check_tables(api, check, database, connect_database)
+
+    step("query insights and advice of a database")
+    check_insights(api, check, database, connect_database)
 
     step("roles")
     role = writer.post(base + "/roles", {"name": "app"})

@@ -102,6 +102,29 @@ TEST(Metrics, RendersNodeFamiliesWithLabels)
         EXPECT_EQ(count, 1) << family;
 }
 
+TEST(Metrics, RendersQueryInsightsByRanOnOnly)
+{
+    shale::MetricsInput input;
+    input.router_reachable = true;
+    input.insights_snapshots = 3;
+    input.insights_history_rows = 120;
+    input.insights.read = true;
+    input.insights.patterns = 7;
+    input.insights.max_patterns = 5000;
+    input.insights.by_ran_on["single-shard"] = {250, 5, 1500, 245};
+    input.insights.by_ran_on["multi-shard"] = {30, 0, 300, 30};
+    std::string text = shale::render_metrics(input);
+    EXPECT_NE(text.find("shale_insights_snapshots_total 3\n"), std::string::npos);
+    EXPECT_NE(text.find("shale_insights_history_rows 120\n"), std::string::npos);
+    EXPECT_NE(text.find("shale_query_patterns 7\n"), std::string::npos);
+    EXPECT_NE(text.find("shale_query_calls_total{ran_on=\"single-shard\"} 250\n"), std::string::npos);
+    EXPECT_NE(text.find("shale_query_errors_total{ran_on=\"single-shard\"} 5\n"), std::string::npos);
+    EXPECT_NE(text.find("shale_query_time_seconds_total{ran_on=\"multi-shard\"} 0.3\n"), std::string::npos);
+    // no insights read (an old router): the query families are left out
+    input.insights.read = false;
+    EXPECT_EQ(shale::render_metrics(input).find("shale_query_calls_total"), std::string::npos);
+}
+
 TEST(Metrics, LeavesNodeFamiliesOutWhenTheRouterIsUnreachable)
 {
     shale::MetricsInput input;
