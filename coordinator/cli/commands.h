@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace shale {
 
@@ -15,6 +16,9 @@ struct UpOptions {
     int replicas = 1;
     bool replicas_given = false;
     bool async = false;
+    // ADDR:PORT of the agents of the hosts the cluster spreads over (empty: this machine only)
+    std::vector<std::string> hosts;
+    std::string agent_token_file;
 };
 
 int cluster_up(const UpOptions &options);

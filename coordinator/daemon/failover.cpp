@@ -307,6 +307,9 @@ void FailoverController::run_round(const PgConnection &router, const std::vector
     std::set<long long> paused = paused_groups(router);
     for (size_t index = 0; index < nodes.size(); index++)
         (nodes[index].role == "primary" ? failures_ : replica_failures_).observe(nodes[index].node_id, health[index]);
+    // First: a router whose every replica is lost (a replica's host cut off
+    // too) must stop waiting for it, or the failover's own catalog writes below would wait forever.
+    degrade_without_replicas(router, nodes, health);
     for (size_t index = 0; index < nodes.size(); index++) {
         const NodeRecord &node = nodes[index];
         // group 0: the router answers this very connection; router_failover.h
@@ -320,7 +323,6 @@ void FailoverController::run_round(const PgConnection &router, const std::vector
         }
         fail_over_group(router, node, nodes, health);
     }
-    degrade_without_replicas(router, nodes, health);
     guard_primaries(router, nodes, health, paused);
     rejoins_.run_round(router, nodes, health, paused);
     restore_synchronous(router, nodes);

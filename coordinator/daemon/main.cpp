@@ -29,6 +29,8 @@
 namespace {
 
 std::atomic<bool> stop_requested{false};
+// set once this shaled has been active: from then on it renews the agents' leases
+std::atomic<bool> renew_leases{false};
 
 void handle_stop_signal(int)
 {
@@ -117,6 +119,8 @@ int main(int argc, char **argv)
         }
     }
     // rebalancing, draining and automatic splits, on a thread of their own (scaling_runner.h)
+    // leases on the agents of a cluster on hosts, renewed once this shaled has been active (agent_leases.h)
+    local_cluster.start_leases(renew_leases, logger);
     shale::ScalingRunner scaling_runner(config.router_conninfo, status.active, logger, std::chrono::milliseconds(5000));
     scaling_runner.start();
     const auto interval = std::chrono::milliseconds(config.check_interval_ms);
@@ -130,6 +134,7 @@ int main(int argc, char **argv)
             continue;
         }
         status.set_active(true);
+        renew_leases = true;
         try {
             if (!monitor.run_round(stop_requested))
                 leader_lock.drop();
