@@ -12,52 +12,12 @@ cd "$(dirname "$0")/../.."
 source test/lib/cluster.sh
 source test/lib/failover.sh
 source test/lib/netns_hosts.sh
-
 AGENT_PORT=33100
 NODE_PORT=33200
-work=$(mktemp -d /tmp/shagt-partition.XXXXXX)
-chmod 755 "$work"
-declare -A AGENT_PID=()
+source test/lib/partition_hosts.sh
+trap partition_cleanup EXIT
 
-cleanup() {
-  local i dir
-  [ -n "${WRITER_PID:-}" ] && { touch "$work/stop"; kill "$WRITER_PID" 2>/dev/null || true; }
-  [ -f "$work/cluster/shaled.pid" ] && kill "$(cat "$work/cluster/shaled.pid")" 2>/dev/null || true
-  for i in "${!AGENT_PID[@]}"; do kill "${AGENT_PID[$i]}" 2>/dev/null || true; done
-  # whatever still runs inside our namespaces (agents, servers), by pid
-  for i in 1 2 3; do ip netns pids "shagt-h$i" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
-  for dir in "$work"/agent*/nodes/*/; do
-    [ -f "$dir/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" stop -D "$dir" -m immediate >/dev/null 2>&1 || true
-  done
-  hosts_destroy
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# seconds_between T1 T2: T2 - T1 with two decimals.
-seconds_between() {
-  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
-}
-
-# start_agent I: runs the agent of host I in its namespace.
-start_agent() {
-  on_host "$1" "$SHALE_BIN" agent --listen "$(host_address "$1"):$AGENT_PORT" --dir "$work/agent$1" \
-    --token-file "$work/agent.token" --log-file "$work/agent$1.log" >>"$work/agent$1.out" 2>&1 &
-  AGENT_PID[$1]=$!
-  local started=$SECONDS
-  until curl -sk -o /dev/null -H "Authorization: Bearer $(cat "$work/agent.token" 2>/dev/null)" \
-      "https://$(host_address "$1"):$AGENT_PORT/v1/ping"; do
-    [ $((SECONDS - started)) -lt 20 ] || { echo "agent $1 does not answer"; cat "$work/agent$1.out"; exit 1; }
-    sleep 0.2
-  done
-}
-
-hosts_create 3 shagt 10.233.7
-# the first agent creates the token; the others get the same file
-start_agent 1
-start_agent 2
-start_agent 3
-token=$(cat "$work/agent.token")
+partition_hosts_up shagt 10.233.7
 agent1="https://$(host_address 1):$AGENT_PORT"
 
 check "an agent refuses a request without its token" 401 \
@@ -67,18 +27,19 @@ check "an agent refuses a wrong token" 401 \
 check "an agent refuses plain HTTP" 000 \
   "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$(host_address 1):$AGENT_PORT/v1/status" || true)"
 
-up_output=$("$SHALE_BIN" up --dir "$work/cluster" --port $NODE_PORT --workers 2 --replicas 1 \
-  --host "$(host_address 1):$AGENT_PORT" --host "$(host_address 2):$AGENT_PORT" --host "$(host_address 3):$AGENT_PORT" \
-  --agent-token-file "$work/agent.token" 2>&1) || { echo "$up_output"; exit 1; }
-echo "$up_output" | sed 's/postgres:[A-Za-z0-9]*@/postgres:***@/'
-CLUSTER_DIR=$work/cluster
-CLUSTER_URI=$(echo "$up_output" | tail -n 1)
-# psql of this test finds the superuser's password where shale and shaled do
-PGPASSFILE=$work/cluster/pgpass
-export CLUSTER_DIR CLUSTER_URI PGPASSFILE
+partition_cluster_up
 
 check_contains "the URI names the router nodes on their hosts" "@$(host_address 1):$NODE_PORT,$(host_address 2):$((NODE_PORT + 1))/" "$CLUSTER_URI"
 check "no node trusts TCP connections" 0 "$(cat "$work"/agent*/nodes/*/pg_hba.conf | grep -v '^#' | grep -c trust || true)"
+check "every agent keeps the cluster's password (one DIR/pgpass scheme)" 3 \
+  "$(for i in 1 2 3; do grep -v '^#' "$work/agent$i/pgpass"; done | grep -cxF "$(grep -v '^#' "$work/cluster/pgpass")")"
+scram_nodes=0
+while IFS='|' read -r node_host node_port; do
+  [ "$(psql "host=$node_host port=$node_port user=postgres dbname=postgres connect_timeout=3" -XAtc \
+      "SELECT left(rolpassword, 14) FROM pg_authid WHERE rolname = 'postgres'")" = 'SCRAM-SHA-256$' ] &&
+    scram_nodes=$((scram_nodes + 1))
+done < <(uri_sql "SELECT host, port FROM shale.nodes")
+check "the superuser of all 6 nodes has a SCRAM-SHA-256 password" 6 "$scram_nodes"
 check_contains "a connection without the password is refused" "no password supplied" \
   "$(PGPASSFILE=/dev/null psql "host=$(host_address 1) port=$NODE_PORT user=postgres dbname=postgres connect_timeout=3" -w -Atc 'SELECT 1' 2>&1 || true)"
 status=$("$SHALE_BIN" status --dir "$work/cluster" || true)
@@ -113,20 +74,8 @@ wait_for_acks 50 30 || { echo "the write client does not write"; cat "$work/writ
 cut_at=$(date +%s.%N)
 host_cut "$cut_host"
 echo "# cut host $cut_host off at $cut_at"
-password=$(grep -v '^#' "$work/cluster/pgpass" | sed 's/.*://')
-# from inside the cut-off host: its old primary must stop taking writes by itself. A commit that
-# waits (for the synchronous standby it cannot reach) is not acknowledged: `timeout` ends it.
-probe_uri="host=$old_host port=$old_port user=postgres password=$password dbname=postgres connect_timeout=2"
-fenced_at=""
-for _ in $(seq 1 100); do
-  if ! on_host "$cut_host" psql "$probe_uri" -XAtc "SELECT 1" >/dev/null 2>&1; then
-    fenced_at=$(date +%s.%N)
-    break
-  fi
-  on_host "$cut_host" timeout 1 psql "$probe_uri" -XAtc "CREATE TABLE IF NOT EXISTS split_brain_probe (x int)" \
-    >/dev/null 2>&1 && echo "# the cut-off primary acknowledged a write" && acknowledged_on_cut_host=yes
-  sleep 0.2
-done
+# from inside the cut-off host
+probe_cut_primary "$cut_host" "$old_host" "$old_port"
 check "the cut-off old primary stopped accepting connections (seen from its own host)" yes "$([ -n "$fenced_at" ] && echo yes || echo no)"
 [ -n "$fenced_at" ] && echo "# old primary fenced by its agent $(seconds_between "$cut_at" "$fenced_at") s after the cut"
 check_contains "its agent fenced it because the lease ran out" "lease expired" "$(cat "$work/agent$cut_host.log")"
@@ -142,7 +91,7 @@ wait_for_acks $((acks_at_promotion + 100)) 30 || true
 resumed_at=$(first_ack_after "$cut_at")
 echo "# promoted event seen $(seconds_between "$cut_at" "$promoted_at") s after the cut; writes resumed $(seconds_between "$cut_at" "${resumed_at:-$cut_at}") s after the cut"
 check "writes resumed" yes "$([ -n "$resumed_at" ] && echo yes || echo no)"
-check "the cut-off primary acknowledged no write" no "${acknowledged_on_cut_host:-no}"
+check "the cut-off primary acknowledged no write" no "$acknowledged_on_cut_host"
 
 host_heal "$cut_host"
 echo "# healed host $cut_host"
