@@ -7,6 +7,8 @@
 #   probe_cut_primary HOST ADDR PORT   from inside the cut-off host, until its old
 #                                      primary refuses connections; sets fenced_at and
 #                                      acknowledged_on_cut_host
+#   wait_for_fence_record HOST NODE    up to 5 s for the agent to finish the fence
+#                                      (its log line and the node's standby.signal)
 
 work=$(mktemp -d /tmp/shale-partition.XXXXXX)
 chmod 755 "$work"
@@ -23,6 +25,9 @@ partition_cleanup() {
     [ -f "$dir/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" stop -D "$dir" -m immediate >/dev/null 2>&1 || true
   done
   hosts_destroy
+  # PARTITION_LOGS=DIR keeps the agents', shaled's and the nodes' logs for a look after the test
+  [ -n "${PARTITION_LOGS:-}" ] && mkdir -p "$PARTITION_LOGS" &&
+    cp -r "$work"/*.log "$work"/*.err "$work/cluster/shaled.log" "$work"/agent*/logs "$PARTITION_LOGS/" 2>/dev/null
   rm -rf "$work"
 }
 
@@ -73,12 +78,20 @@ probe_cut_primary() {
   fenced_at=""
   acknowledged_on_cut_host=no
   for _ in $(seq 1 100); do
-    if ! on_host "$host" psql "$probe_uri" -XAtc "SELECT 1" >/dev/null 2>&1; then
+    if ! on_host "$host" psql "$probe_uri" -XAtc "SELECT 1" >/dev/null 2>"$work/probe.err"; then
       fenced_at=$(date +%s.%N)
       break
     fi
     on_host "$host" timeout 1 psql "$probe_uri" -XAtc "CREATE TABLE IF NOT EXISTS split_brain_probe (x int)" \
       >/dev/null 2>&1 && echo "# the cut-off primary acknowledged a write" && acknowledged_on_cut_host=yes
+    sleep 0.2
+  done
+}
+
+wait_for_fence_record() {
+  local started=$SECONDS
+  until grep -q "lease expired" "$work/agent$1.log" && [ -f "$work/agent$1/nodes/$2/standby.signal" ]; do
+    [ $((SECONDS - started)) -lt 5 ] || return 0
     sleep 0.2
   done
 }

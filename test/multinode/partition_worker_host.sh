@@ -78,6 +78,7 @@ echo "# cut host $cut_host off at $cut_at"
 probe_cut_primary "$cut_host" "$old_host" "$old_port"
 check "the cut-off old primary stopped accepting connections (seen from its own host)" yes "$([ -n "$fenced_at" ] && echo yes || echo no)"
 [ -n "$fenced_at" ] && echo "# old primary fenced by its agent $(seconds_between "$cut_at" "$fenced_at") s after the cut"
+wait_for_fence_record "$cut_host" group1-primary
 check_contains "its agent fenced it because the lease ran out" "lease expired" "$(cat "$work/agent$cut_host.log")"
 check "the fenced old primary holds standby.signal" yes \
   "$([ -f "$work/agent$cut_host/nodes/group1-primary/standby.signal" ] && echo yes || echo no)"
