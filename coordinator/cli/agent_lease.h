@@ -34,6 +34,18 @@ struct LeasePeer {
     std::string fingerprint;
 };
 
+// lease_request is the body of POST /v1/lease for the agent of hosts[index]:
+// the lease and every other host (its peers for the majority check).
+template <typename Hosts>
+nlohmann::json lease_request(const Hosts &hosts, size_t index, long long lease_ms)
+{
+    nlohmann::json peers = nlohmann::json::array();
+    for (size_t other = 0; other < hosts.size(); other++)
+        if (other != index)
+            peers.push_back({{"endpoint", hosts[other].endpoint}, {"fingerprint", hosts[other].fingerprint}});
+    return {{"lease_ms", lease_ms}, {"peers", peers}};
+}
+
 class AgentLease {
 public:
     // fence_primaries stops every primary of this host and says what it did;

@@ -9,7 +9,9 @@
 #include <iostream>
 #include <set>
 
+#include "cli/agent_lease.h"
 #include "cli/agent_nodes.h"
+#include "daemon/agent_leases.h"
 #include "cli/cli_error.h"
 #include "cli/node_control.h"
 #include "cli/node_setup.h"
@@ -80,6 +82,16 @@ std::vector<HostSpec> contact_hosts(const std::vector<std::string> &endpoints, c
     return hosts;
 }
 
+// arm_leases gives every agent its first lease before it runs any node, with
+// the other hosts as its peers: from then on a host cut off from shaled and
+// from the majority fences its primaries, even if shaled never reached it.
+void arm_leases(const ClusterLayout &layout, const std::string &token)
+{
+    for (size_t index = 0; index < layout.hosts.size(); index++)
+        agent_client_for(layout, static_cast<int>(index), token)
+            .call("POST", "/v1/lease", lease_request(layout.hosts, index, kLeaseMilliseconds));
+}
+
 }  // namespace
 
 std::unique_ptr<NodeOperations> node_operations_for(ClusterLayout &layout, const OsUser &user)
@@ -127,6 +139,7 @@ ClusterLayout create_cluster_on_hosts(const UpOptions &options, const OsUser &us
 
     AgentNodes agents(layout, token, password);
     try {
+        arm_leases(layout, token);
         NewNodes nodes;
         for (const auto &node : layout.nodes)
             (node.is_primary() ? nodes.primaries : nodes.replicas).push_back(node);

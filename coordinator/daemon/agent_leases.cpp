@@ -38,14 +38,14 @@ void AgentLeases::start()
 
 void AgentLeases::renew_all()
 {
+    {
+        std::lock_guard<std::mutex> guard(mutex_);
+        if (!first_attempt_)
+            first_attempt_ = std::chrono::steady_clock::now();
+    }
     std::vector<std::future<std::string>> results;
     for (size_t index = 0; index < layout_.hosts.size(); index++) {
-        nlohmann::json peers = nlohmann::json::array();
-        for (size_t other = 0; other < layout_.hosts.size(); other++)
-            if (other != index)
-                peers.push_back({{"endpoint", layout_.hosts[other].endpoint},
-                                 {"fingerprint", layout_.hosts[other].fingerprint}});
-        nlohmann::json request = {{"lease_ms", kLeaseMilliseconds}, {"peers", peers}};
+        nlohmann::json request = lease_request(layout_.hosts, index, kLeaseMilliseconds);
         results.push_back(std::async(std::launch::async, [this, index, request]() -> std::string {
             try {
                 const HostSpec &host = layout_.hosts[index];
@@ -74,9 +74,15 @@ void AgentLeases::renew_all()
 std::optional<std::chrono::milliseconds> AgentLeases::fence_wait_left(int host_index) const
 {
     std::lock_guard<std::mutex> guard(mutex_);
-    if (host_index < 0 || static_cast<size_t>(host_index) >= acknowledged_.size() || !acknowledged_[host_index])
+    if (host_index < 0 || static_cast<size_t>(host_index) >= acknowledged_.size())
         return std::nullopt;
-    auto until = *acknowledged_[host_index] + std::chrono::milliseconds(kLeaseMilliseconds) + kFenceDeadline;
+    // An agent that never acknowledged this shaled's renewal was armed earlier
+    // (by `shale up`, or an earlier shaled): its last renewal came before this
+    // shaled's first attempt, so its lease ends before that attempt + lease_ms.
+    auto since = acknowledged_[host_index] ? acknowledged_[host_index] : first_attempt_;
+    if (!since)
+        return std::nullopt;
+    auto until = *since + std::chrono::milliseconds(kLeaseMilliseconds) + kFenceDeadline;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
     return std::max(left, std::chrono::milliseconds(0));
 }

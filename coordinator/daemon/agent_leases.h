@@ -32,7 +32,7 @@ public:
 
     void start();
     // fence_wait_left is how long the agent of host_index may still let its
-    // primaries run; nullopt when it never acknowledged a lease (it does not fence itself).
+    // primaries run; nullopt before this shaled renewed any lease.
     std::optional<std::chrono::milliseconds> fence_wait_left(int host_index) const;
 
 private:
@@ -45,6 +45,7 @@ private:
     mutable std::mutex mutex_;
     std::vector<std::optional<std::chrono::steady_clock::time_point>> acknowledged_;
     std::vector<std::string> last_error_;
+    std::optional<std::chrono::steady_clock::time_point> first_attempt_;  // of renew_all
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 };

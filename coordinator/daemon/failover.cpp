@@ -272,7 +272,14 @@ void FailoverController::restore_synchronous(const PgConnection &router, const s
             it = degraded_groups_.erase(it);  // already synchronous
             continue;
         }
-        std::vector<std::string> standbys = streaming_standbys(connection);
+        // pg_stat_replication keeps a cut-off replica "streaming" until the
+        // walsender times out (a partition sends no FIN): only a replica that
+        // also answers the health checks again ends the degraded state
+        bool replica_answers = false;
+        for (const auto &node : nodes)
+            if (node.group_id == *it && node.role == "replica" && !replica_failures_.exceeded(node.node_id, settings_))
+                replica_answers = true;
+        std::vector<std::string> standbys = replica_answers ? streaming_standbys(connection) : std::vector<std::string>();
         if (standbys.empty()) {
             ++it;
             continue;
