@@ -127,7 +127,9 @@ int main(int argc, char **argv)
 
     while (!stop_requested.load()) {
         auto round_start = std::chrono::steady_clock::now();
-        if (!leader_lock.ensure_held(stop_requested)) {
+        // While the router primary fails checks, a round goes straight to them:
+        // another lock connection attempt would add its time-outs to every round.
+        if (router_failover.deciding() || !leader_lock.ensure_held(stop_requested)) {
             router_failover.run(stop_requested);
             status.set_active(false);
             sleep_unless_stopped(router_failover.deciding() ? shale::kConfirmInterval : std::chrono::milliseconds(1000));
