@@ -17,6 +17,7 @@ declare -A AGENT_PID=()
 partition_cleanup() {
   local i dir
   [ -n "${WRITER_PID:-}" ] && { touch "$work/stop"; kill "$WRITER_PID" 2>/dev/null || true; }
+  [ -n "${POOLED_PID:-}" ] && kill "$POOLED_PID" 2>/dev/null || true
   [ -f "$work/cluster/shaled.pid" ] && kill "$(cat "$work/cluster/shaled.pid")" 2>/dev/null || true
   for i in "${!AGENT_PID[@]}"; do kill "${AGENT_PID[$i]}" 2>/dev/null || true; done
   # whatever still runs inside our namespaces (agents, servers), by pid

@@ -69,6 +69,10 @@ old_node=$(uri_sql "SELECT node_id FROM shale.nodes WHERE group_id = 1 AND role 
 cut_host=$(( ${old_host##*.} - 10 ))
 echo "# group 1's primary: node $old_node on host $cut_host ($old_host:$old_port)"
 start_writer writes "$work"
+# a second client keeps one session open, as an application's pool does; its
+# statements read group 1 too
+"$PYTHON" test/lib/pooled_client.py "$CLUSTER_URI" "SELECT count(*) FROM writes" "$work/pooled.log" "$work/stop" &
+POOLED_PID=$!
 wait_for_acks 50 30 || { echo "the write client does not write"; cat "$work/writer.err"; exit 1; }
 
 cut_at=$(date +%s.%N)
@@ -106,6 +110,14 @@ check "it runs in recovery" t \
   "$(psql "host=$old_host port=$old_port user=postgres dbname=postgres connect_timeout=3" -XAtc 'SELECT pg_is_in_recovery()' 2>&1)"
 stop_writer
 WRITER_PID=""
+wait "$POOLED_PID" 2>/dev/null || true
+longest=$(awk 'BEGIN { m = 0 } $2 > m { m = $2 } END { printf "%.1f", m }' "$work/pooled.log")
+echo "# pooled session: $(wc -l <"$work/pooled.log") statements, $(grep -c ' error$' "$work/pooled.log" || true) errors, longest ${longest} s"
+# the bound: shale.network_timeout (10 s) for a statement on the cut-off worker, plus the failover
+check "no statement of the pooled session waited beyond 15 s" yes \
+  "$(awk '$2 > 15 { bad = 1 } END { print bad ? "no" : "yes" }' "$work/pooled.log")"
+check "the pooled session's statements succeed again after the failover" ok \
+  "$(awk -v t="$promoted_at" '$1 > t + 5 { last = $3 } END { print last }' "$work/pooled.log")"
 check "no acknowledged commit was lost ($(ack_count) acknowledged)" 0 "$(missing_acked_rows writes)"
 uri_sql "SELECT to_char(happened_at, 'HH24:MI:SS.MS'), kind, group_id, node_id, left(detail, 150) FROM shale.event
          WHERE kind IN ('suspected', 'fenced', 'promoted', 'degraded', 'rejoined') ORDER BY event_id" | sed 's/^/#   /'
