@@ -8,11 +8,12 @@ pool replaces a broken connection), every 0.2 s, until STOP_FILE exists. Each
 statement appends "start_time seconds ok|error" to LOG_FILE, so a test can check
 that no statement waited beyond a bound, even while a worker's host is cut off.
 """
-import os
 import sys
 import time
 
 import psycopg2
+
+from client_common import close_quietly, stopped
 
 uri, sql, log_path, stop_path = sys.argv[1:5]
 
@@ -20,7 +21,7 @@ uri, sql, log_path, stop_path = sys.argv[1:5]
 def main():
     connection = None
     with open(log_path, "a", buffering=1) as log:
-        while not os.path.exists(stop_path):
+        while not stopped(stop_path):
             started = time.time()
             try:
                 if connection is None:
@@ -32,12 +33,7 @@ def main():
                 outcome = "ok"
             except psycopg2.Error:
                 outcome = "error"
-                try:
-                    if connection is not None:
-                        connection.close()
-                except psycopg2.Error:
-                    pass
-                connection = None
+                connection = close_quietly(connection)
             log.write(f"{started:.3f} {time.time() - started:.3f} {outcome}\n")
             time.sleep(0.2)
 
