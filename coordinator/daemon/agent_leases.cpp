@@ -71,6 +71,14 @@ void AgentLeases::renew_all()
     }
 }
 
+std::string AgentLeases::renewal_error(int host_index) const
+{
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (host_index < 0 || static_cast<size_t>(host_index) >= last_error_.size())
+        return "";
+    return last_error_[host_index];
+}
+
 std::optional<std::chrono::milliseconds> AgentLeases::fence_wait_left(int host_index) const
 {
     std::lock_guard<std::mutex> guard(mutex_);

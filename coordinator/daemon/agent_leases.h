@@ -35,6 +35,9 @@ public:
     // primaries run; nullopt before this shaled renewed any lease.
     std::optional<std::chrono::milliseconds> fence_wait_left(int host_index) const;
 
+    // renewal_error is why the last renewal of host_index failed, "" when it worked.
+    std::string renewal_error(int host_index) const;
+
 private:
     void renew_all();
 

@@ -20,18 +20,24 @@ std::string describe_node(const NodeRecord &node)
 // because its lease ran out (agent_leases.h).
 static std::string fence_through_agent(const LocalCluster &cluster, const NodeSpec &spec, const NodeRecord &node)
 {
-    std::string unreachable;
-    try {
-        nlohmann::json answer = cluster.agent_of(spec).call("POST", "/v1/nodes/" + spec.name + "/fence",
-                                                            nlohmann::json::object(), std::chrono::milliseconds(1500));
-        return describe_node(node) + ": through its host's agent: " + answer.value("done", std::string("fenced"));
-    } catch (const std::exception &error) {
-        unreachable = error.what();
+    // the lease thread renews every agent each second: when its last renewal of
+    // this host failed, a fence call would only add its own time-out (1.5 s)
+    std::string unreachable = cluster.leases() ? cluster.leases()->renewal_error(spec.host_index) : "";
+    if (unreachable.empty()) {
+        try {
+            nlohmann::json answer = cluster.agent_of(spec).call(
+                "POST", "/v1/nodes/" + spec.name + "/fence", nlohmann::json::object(), std::chrono::milliseconds(1500));
+            return describe_node(node) + ": through its host's agent: " + answer.value("done", std::string("fenced"));
+        } catch (const std::exception &error) {
+            unreachable = error.what();
+        }
+    } else {
+        unreachable = "its last lease renewal failed: " + unreachable;
     }
     auto left = cluster.leases() ? cluster.leases()->fence_wait_left(spec.host_index) : std::nullopt;
     if (!left)
         return describe_node(node) + ": its agent does not answer (" + unreachable +
-               ") and never acknowledged a lease, so it may still run; the catalog no longer names it primary";
+               ") and this shaled renewed no lease yet, so it may still run; the catalog no longer names it primary";
     std::this_thread::sleep_for(*left);
     return describe_node(node) + ": its agent does not answer (" + unreachable + "); waited " +
            std::to_string(left->count()) + " ms until its lease (" + std::to_string(kLeaseMilliseconds) +
