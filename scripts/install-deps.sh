@@ -25,6 +25,9 @@ packages=(
   pgbackrest
   # the portal's browser tests (test/e2e/portal.sh): Playwright drives Debian's Chromium headless
   chromium
+  # multi-host tests cut hosts (network namespaces) off with nft (test/multinode/partition_worker_host.sh);
+  # ip and tc come with iproute2
+  nftables iproute2
   "$@"
 )
 # the SDKs' tests (test/e2e/sdks.sh): Go, Node.js with npm, and Python's venv, from Debian

@@ -130,6 +130,9 @@ int cluster_add_group(const AddGroupOptions &options)
     ClusterLayout layout = load_cluster_or_fail(options.dir);
     if (extension_disabled())
         throw CliError("shale add-group needs the shale extension (SHALE_NO_EXTENSION=1 is set)");
+    if (layout.on_hosts())
+        throw CliError("shale add-group does not place groups on hosts yet (docs/multi-host.md, limits); the "
+                       "cluster in " + options.dir + " runs over " + std::to_string(layout.hosts.size()) + " hosts");
     OsUser user = server_user();
     if (layout.os_user != user.name)
         throw CliError("the cluster in " + options.dir + " runs as OS user " + layout.os_user + ", not " + user.name +

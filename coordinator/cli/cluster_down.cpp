@@ -5,6 +5,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/daemon_control.h"
+#include "cli/host_cluster.h"
 #include "cli/node_control.h"
 #include "common/os_user.h"
 
@@ -23,17 +24,17 @@ int cluster_down(const std::string &dir)
         std::cout << "shale: stopped shaled" << std::endl;
         stopped_something = true;
     }
-    NodeControl control(*layout, user);
+    std::unique_ptr<NodeOperations> control = node_operations_for(*layout, user);
     for (bool primaries : {true, false}) {
         std::vector<NodeSpec> running;
         for (const auto &node : layout->nodes)
-            if (node.is_primary() == primaries && NodeControl::postmaster_pid(node))
+            if (node.is_primary() == primaries && control->is_running(node))
                 running.push_back(node);
         if (running.empty())
             continue;
         std::cout << "shale: stopping " << running.size() << (primaries ? " primary node(s)" : " replica node(s)")
                   << std::endl;
-        control.stop(running);
+        control->stop(running);
         stopped_something = true;
     }
     std::cout << "shale: " << (stopped_something ? "cluster in " + dir + " stopped" : "cluster in " + dir + " is already down")

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/daemon_control.h"
 #include "cli/failover_status.h"
+#include "cli/host_cluster.h"
 #include "cli/scaling_commands.h"
 #include "common/pg_connection.h"
 
@@ -35,7 +36,7 @@ ClusterLayout load_layout_or_fail(const std::string &dir)
 PgConnection connect_briefly(const NodeSpec &node)
 {
     return PgConnection::connect_with_deadline(
-        node_conninfo("127.0.0.1", node.port) + " application_name=shale_status", std::chrono::seconds(2));
+        node_conninfo(node.host, node.port) + " application_name=shale_status", std::chrono::seconds(2));
 }
 
 // replica_lag returns the bytes the replica's replay is behind its primary's
@@ -93,6 +94,7 @@ int cluster_status(const std::string &dir)
         std::printf("%-18s %-26s %-6d %-6d %-6s %s\n", node.name.c_str(), role.c_str(), node.group, node.port,
                     status.up ? "up" : "down", status.up ? status.lag.c_str() : "-");
     }
+    bool hosts_answer = print_hosts(layout);
     auto pid = daemon_pid(layout);
     if (pid) {
         std::printf("shaled: running (pid %d), log %s\n", static_cast<int>(*pid), layout.daemon_log().c_str());
@@ -110,7 +112,7 @@ int cluster_status(const std::string &dir)
         std::printf("replication: ASYNC — warning: a failover can lose acknowledged commits\n");
     bool failover_healthy = print_failover_summary(layout, catalog);
     print_scaling_summary(layout);  // shard operations and shards per group
-    return all_up && pid && failover_healthy ? 0 : 1;
+    return all_up && hosts_answer && pid && failover_healthy ? 0 : 1;
 }
 
 int cluster_uri(const std::string &dir)

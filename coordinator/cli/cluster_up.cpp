@@ -12,6 +12,7 @@
 #include "cli/cli_error.h"
 #include "cli/commands.h"
 #include "cli/daemon_control.h"
+#include "cli/host_cluster.h"
 #include "cli/node_control.h"
 #include "cli/node_setup.h"
 #include "common/tls_authority.h"
@@ -129,14 +130,14 @@ static void warn_about_ignored_flags(const UpOptions &options, const ClusterLayo
 static void start_existing_cluster(const UpOptions &options, ClusterLayout &layout, const OsUser &user)
 {
     warn_about_ignored_flags(options, layout);
+    std::unique_ptr<NodeOperations> control = node_operations_for(layout, user);
     std::vector<NodeSpec> stopped;
     for (const auto &node : layout.nodes)
-        if (!NodeControl::postmaster_pid(node))
+        if (!control->is_running(node))
             stopped.push_back(node);
-    NodeControl control(layout, user);
     if (!stopped.empty()) {
         progress("starting " + std::to_string(stopped.size()) + " stopped node(s)");
-        control.start(stopped);
+        control->start(stopped);
     }
     if (!extension_disabled() && !stopped.empty()) {
         create_extensions(layout);
@@ -169,7 +170,7 @@ int cluster_up(const UpOptions &options)
                            "there is no cluster.json). Stop any server still running there (pg_ctl stop -D <data "
                            "dir>), remove the directory (rm -rf " + options.dir + ") and run shale up again.");
         check_extension_installed();
-        layout = create_cluster(options, user);
+        layout = options.hosts.empty() ? create_cluster(options, user) : create_cluster_on_hosts(options, user);
         pid_t pid = start_daemon(layout);
         progress("started shaled (pid " + std::to_string(pid) + "), log in " + layout.daemon_log() +
                  ", HTTP API on " + layout.http_address());

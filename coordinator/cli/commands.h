@@ -17,6 +17,9 @@ struct UpOptions {
     bool replicas_given = false;
     bool async = false;
     std::string tls_dir;  // empty: DIR/tls
+    // ADDR:PORT of the agents of the hosts the cluster spreads over (empty: this machine only)
+    std::vector<std::string> hosts;
+    std::string agent_token_file;
 };
 
 int cluster_up(const UpOptions &options);

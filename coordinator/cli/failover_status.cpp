@@ -21,15 +21,18 @@ std::map<int, CatalogNode> read_catalog_nodes(const ClusterLayout &layout)
     if (!router.ok())
         return nodes;
     PgResult result = router.exec(
-        "SELECT n.port, n.node_id, n.group_id, n.role, n.state, h.lag_bytes FROM shale.node n "
-        "LEFT JOIN shale.node_health h ON h.node_id = n.node_id AND h.reachable AND h.checked_at > now() - "
-        "interval '30 seconds' WHERE n.host IN ('127.0.0.1', 'localhost')");
+        std::string("SELECT n.port, n.node_id, n.group_id, n.role, n.state, h.lag_bytes, n.host FROM shale.node n "
+                    "LEFT JOIN shale.node_health h ON h.node_id = n.node_id AND h.reachable AND h.checked_at > "
+                    "now() - interval '30 seconds'") +
+        // on hosts every node of the cluster has a port of its own (cluster_up.cpp)
+        (layout.on_hosts() ? "" : " WHERE n.host IN ('127.0.0.1', 'localhost')"));
     for (int row = 0; row < result.rows(); row++) {
         CatalogNode node;
         node.node_id = std::stoll(result.value(row, 1));
         node.group = std::stoi(result.value(row, 2));
         node.role = result.value(row, 3);
         node.state = result.value(row, 4);
+        node.host = result.value(row, 6);
         if (!result.is_null(row, 5))
             node.lag_bytes = std::stoll(result.value(row, 5));
         nodes[std::stoi(result.value(row, 0))] = node;
@@ -51,7 +54,7 @@ bool print_failover_summary(const ClusterLayout &layout, const std::map<int, Cat
             if (node.role != "primary")
                 continue;
             PgConnection primary = PgConnection::connect_with_deadline(
-                node_conninfo("127.0.0.1", port) + " application_name=shale_status", std::chrono::seconds(2));
+                node_conninfo(node.host, port) + " application_name=shale_status", std::chrono::seconds(2));
             auto standbys = primary.ok() ? primary.query_value("SHOW synchronous_standby_names") : std::nullopt;
             if (standbys && standbys->empty()) {
                 std::printf("DEGRADED: group %d runs without a synchronous standby (its replica is down or being "

@@ -16,6 +16,7 @@ namespace shale {
 struct CatalogNode {
     long long node_id = 0;
     int group = 0;
+    std::string host;
     std::string role;   // primary or replica
     std::string state;  // up, down or unknown
     std::optional<long long> lag_bytes;

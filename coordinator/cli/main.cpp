@@ -4,10 +4,14 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
+#include <tuple>
 
+#include "cli/agent_command.h"
 #include "cli/api_client.h"
 #include "cli/api_commands.h"
 #include "cli/backup_commands.h"
@@ -49,6 +53,10 @@ const char *kUsage =
     "\n"
     "  import   move a live PostgreSQL database onto Shale: inspect | plan | start | status | cutover | abort\n"
     "           (docs/import.md)\n"
+    "\n"
+    "Several machines (docs/multi-host.md):\n"
+    "  agent    run the agent of this host: --listen ADDR:PORT --dir DIR --token-file FILE\n"
+    "  up --host ADDR:PORT ... (or --hosts FILE) --agent-token-file FILE   one cluster over the agents\n"
     "\n"
     "Control plane (docs/control-plane.md):\n"
     "  serve    run the control plane: the /v1 API, its state in PostgreSQL [--dir DIR] [--port PORT]\n"
@@ -166,8 +174,80 @@ int run_serve_command(const std::vector<std::string> &arguments)
     return shale::run_serve(serve);
 }
 
+// split_endpoint reads ADDR:PORT (an IPv4 address and a port) or throws a usage error.
+std::pair<std::string, int> split_endpoint(const std::string &flag, const std::string &endpoint)
+{
+    size_t colon = endpoint.rfind(':');
+    int port = 0;
+    try {
+        port = colon == std::string::npos ? 0 : std::stoi(endpoint.substr(colon + 1));
+    } catch (const std::exception &) {
+    }
+    std::string address = colon == std::string::npos ? "" : endpoint.substr(0, colon);
+    int a, b, c, d;
+    char tail;
+    if (port < 1 || port > 65535 || std::sscanf(address.c_str(), "%d.%d.%d.%d%c", &a, &b, &c, &d, &tail) != 4 ||
+        a < 0 || a > 255 || b < 0 || b > 255 || c < 0 || c > 255 || d < 0 || d > 255)
+        throw shale::CliError(flag + " takes IPV4ADDRESS:PORT (got \"" + endpoint + "\")", 2);
+    if (address == "0.0.0.0")
+        throw shale::CliError(flag + " needs the host's own address, not 0.0.0.0: its nodes listen there", 2);
+    return {address, port};
+}
+
+// run_agent_command parses the flags of `shale agent` and runs it.
+int run_agent_command(const std::vector<std::string> &arguments)
+{
+    po::options_description options("Options for `shale agent`");
+    options.add_options()
+        ("help,h", "show this help")
+        ("listen", po::value<std::string>(), "ADDR:PORT to serve HTTPS on; this host's nodes listen on ADDR")
+        ("dir", po::value<std::string>()->default_value("./.shale-agent"), "agent directory: nodes, logs, TLS key")
+        ("token-file", po::value<std::string>(), "the cluster's agent token (created, mode 0600, when missing)")
+        ("log-file", po::value<std::string>(), "log here instead of stderr");
+    po::variables_map values;
+    try {
+        po::store(po::command_line_parser(arguments).options(options).run(), values);
+        po::notify(values);
+    } catch (const po::error &error) {
+        throw shale::CliError(std::string(error.what()) + "\nTry \"shale agent --help\".", 2);
+    }
+    if (values.count("help")) {
+        std::cout << "Usage: shale agent --listen ADDR:PORT --dir DIR --token-file FILE\n\n" << options << "\n";
+        return 0;
+    }
+    if (!values.count("listen") || !values.count("token-file"))
+        throw shale::CliError("shale agent needs --listen ADDR:PORT and --token-file FILE", 2);
+    shale::AgentOptions agent;
+    std::tie(agent.listen_address, agent.listen_port) = split_endpoint("--listen", values["listen"].as<std::string>());
+    agent.dir = absolute_dir(values["dir"].as<std::string>());
+    agent.token_file = values["token-file"].as<std::string>();
+    if (values.count("log-file"))
+        agent.log_file = values["log-file"].as<std::string>();
+    return shale::run_agent(agent);
+}
+
+// read_hosts_file reads one ADDR:PORT per line ('#' starts a comment).
+std::vector<std::string> read_hosts_file(const std::string &path)
+{
+    std::ifstream in(path);
+    if (!in)
+        throw shale::CliError("cannot read the hosts file " + path, 2);
+    std::vector<std::string> hosts;
+    std::string line;
+    while (std::getline(in, line)) {
+        line = line.substr(0, line.find('#'));
+        std::stringstream words(line);
+        std::string word;
+        while (words >> word)
+            hosts.push_back(word);
+    }
+    return hosts;
+}
+
 int run_command(const std::string &command, const std::vector<std::string> &arguments)
 {
+    if (command == "agent")
+        return run_agent_command(arguments);
     if (command == "serve")
         return run_serve_command(arguments);
     if (command == "db")
@@ -196,7 +276,11 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
             ("replicas", po::value<int>()->default_value(1), "streaming replicas per primary, router too (0..5)")
             ("async", "asynchronous replication (a failover can lose acknowledged commits)")
             ("tls-dir", po::value<std::string>(), "certificate authority that signs the nodes' certificates "
-                                                  "(made there if missing; default DIR/tls)");
+                                                  "(made there if missing; default DIR/tls)")
+            ("host", po::value<std::vector<std::string>>(), "ADDR:PORT of a host's `shale agent` (repeat it; "
+                                                            "docs/multi-host.md)")
+            ("hosts", po::value<std::string>(), "file with one ADDR:PORT of an agent per line")
+            ("agent-token-file", po::value<std::string>(), "the agents' token file (with --host)");
     } else if (command == "backup") {
         options.add_options()("kind", po::value<std::string>()->default_value("full"), "full, diff or incr");
     } else if (command == "restore") {
@@ -317,6 +401,18 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
     }
     check_range("--workers", up.workers, 1, 64);
     check_range("--replicas", up.replicas, 0, 5);
+    if (values.count("host"))
+        up.hosts = values["host"].as<std::vector<std::string>>();
+    if (values.count("hosts"))
+        for (const auto &host : read_hosts_file(values["hosts"].as<std::string>()))
+            up.hosts.push_back(host);
+    for (const auto &host : up.hosts)
+        split_endpoint("--host", host);
+    if (values.count("agent-token-file"))
+        up.agent_token_file = values["agent-token-file"].as<std::string>();
+    if (!up.hosts.empty() && up.agent_token_file.empty())
+        throw shale::CliError("shale up --host needs --agent-token-file FILE (the token the agents were started with)",
+                              2);
     return shale::cluster_up(up);
 }
 

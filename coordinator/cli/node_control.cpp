@@ -138,12 +138,26 @@ void NodeControl::base_backup(const std::vector<NodeSpec> &replicas)
     for (const auto &replica : replicas) {
         const NodeSpec &primary = layout_.primary_of(replica);
         jobs.push_back({replica,
-                        {pg_bindir() + "/pg_basebackup", "-h", "127.0.0.1", "-p", std::to_string(primary.port), "-U",
+                        {pg_bindir() + "/pg_basebackup", "-h", primary.host, "-p", std::to_string(primary.port), "-U",
                          "postgres", "-D", replica.data_dir, "-R", "-X", "stream", "-c", "fast", "-C", "-S",
                          replica.slot_name(), "--no-sync"}});
     }
     run_jobs("pg_basebackup", jobs);
     sync();  // one flush for every copy, as after initdb
+}
+
+void NodeControl::create_primaries(const std::vector<NodeSpec> &primaries)
+{
+    initdb(primaries);
+    for (const auto &primary : primaries)
+        configure_primary(primary);
+}
+
+void NodeControl::create_replicas(const std::vector<NodeSpec> &replicas)
+{
+    base_backup(replicas);
+    for (const auto &replica : replicas)
+        configure_replica(replica);
 }
 
 void NodeControl::start(const std::vector<NodeSpec> &nodes)
@@ -190,7 +204,7 @@ void NodeControl::configure_primary(const NodeSpec &node) const
 {
     std::string settings =
         "\n# Added by `shale up`.\n"
-        "listen_addresses = '127.0.0.1'\n"
+        "listen_addresses = '" + node.host + "'\n"
         "port = " + std::to_string(node.port) + "\n"
         "unix_socket_directories = ''\n"
         "wal_level = logical\n"
@@ -209,26 +223,37 @@ void NodeControl::configure_primary(const NodeSpec &node) const
     if (!extension_disabled())
         settings += "shared_preload_libraries = 'shale'\n"
                     // router-to-worker connections and shard moves' subscriptions find the password here;
-                    // they stay on 127.0.0.1, where TLS would only cost time (docs/security.md)
-                    "shale.node_conninfo = 'passfile=" + cluster_password_file(layout_.dir) + " sslmode=disable'\n";
-    if (!layout_.tls_dir.empty()) {
-        // TLS for clients, with a certificate that the cluster's authority signs (verify-full works)
+                    // on one machine they stay on 127.0.0.1, where TLS would only cost time (docs/security.md)
+                    "shale.node_conninfo = 'passfile=" + cluster_password_file(layout_.dir) +
+                    (layout_.on_hosts() ? "" : " sslmode=disable") + "'\n";
+    if (!layout_.tls_dir.empty() && !layout_.on_hosts()) {
+        // TLS for clients, with a certificate that the cluster's authority signs (verify-full works);
+        // nodes on hosts (shale agent) get none yet: the authority's key stays where shale up ran
         issue_server_certificate(layout_.tls_dir, node.data_dir + "/server.crt", node.data_dir + "/server.key",
                                  {"localhost", "127.0.0.1"}, user_);
         settings += "ssl = on\n"
                     "ssl_cert_file = 'server.crt'\n"
                     "ssl_key_file = 'server.key'\n";
     }
-    // WAL archiving into the group's pgBackRest stanza (docs/backups.md)
-    settings += backup_server_settings(layout_, node.group);
-    settings += replica_archive_settings(layout_, node.group);
+    if (!layout_.on_hosts()) {
+        // WAL archiving into the group's pgBackRest stanza (docs/backups.md); not yet for nodes on hosts
+        settings += backup_server_settings(layout_, node.group);
+        settings += replica_archive_settings(layout_, node.group);
+    }
     append_to_file(node.data_dir + "/postgresql.conf", settings);
 
     std::ofstream hba(node.data_dir + "/pg_hba.conf", std::ios::trunc);
-    hba << "# Written by `shale up`: TCP on 127.0.0.1 only, always with a SCRAM password (DIR/pgpass).\n"
-           "host all all 127.0.0.1/32 scram-sha-256\n"
-           "host replication all 127.0.0.1/32 scram-sha-256\n"
-        << backup_hba_lines();
+    if (layout_.on_hosts())
+        // a node of a cluster over several machines (made by its host's `shale agent`): TCP from any
+        // address, always with a SCRAM password (the agent's DIR/pgpass holds the cluster's one)
+        hba << "# Written by `shale agent`: TCP from any address, always with a SCRAM password (DIR/pgpass).\n"
+               "host all all 0.0.0.0/0 scram-sha-256\n"
+               "host replication all 0.0.0.0/0 scram-sha-256\n";
+    else
+        hba << "# Written by `shale up`: TCP on 127.0.0.1 only, always with a SCRAM password (DIR/pgpass).\n"
+               "host all all 127.0.0.1/32 scram-sha-256\n"
+               "host replication all 127.0.0.1/32 scram-sha-256\n"
+            << backup_hba_lines();
     if (!hba)
         throw CliError("could not write " + node.data_dir + "/pg_hba.conf");
 }
@@ -236,14 +261,17 @@ void NodeControl::configure_primary(const NodeSpec &node) const
 void NodeControl::configure_replica(const NodeSpec &node) const
 {
     // pg_basebackup -R already wrote standby.signal, primary_conninfo and
-    // primary_slot_name; later lines win, so we override the port and name the
+    // primary_slot_name; later lines win, so we override the address (a replica
+    // on another host than its primary) and the port, and name the
     // replica (application_name) for synchronous_standby_names.
     const NodeSpec &primary = layout_.primary_of(node);
     append_to_file(node.data_dir + "/postgresql.auto.conf",
                    "# Added by `shale up`.\n"
+                   "listen_addresses = '" + node.host + "'\n"
                    "port = " + std::to_string(node.port) + "\n"
-                   "primary_conninfo = 'host=127.0.0.1 port=" + std::to_string(primary.port) +
-                       " user=postgres sslmode=disable passfile=" + cluster_password_file(layout_.dir) +
+                   "primary_conninfo = 'host=" + primary.host + " port=" + std::to_string(primary.port) +
+                       " user=postgres" + (layout_.on_hosts() ? "" : " sslmode=disable") +
+                       " passfile=" + cluster_password_file(layout_.dir) +
                        " application_name=" + node.slot_name() + "'\n");
 }
 

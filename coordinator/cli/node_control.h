@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/node_operations.h"
 #include "common/cluster_layout.h"
 #include "common/os_user.h"
 
@@ -24,19 +25,24 @@ std::string pg_bindir();
 // are missing (unless the extension is disabled).
 void check_extension_installed();
 
-class NodeControl {
+class NodeControl : public NodeOperations {
 public:
     NodeControl(const ClusterLayout &layout, const OsUser &user) : layout_(layout), user_(user) {}
+
+    // NodeOperations, on this machine
+    void create_primaries(const std::vector<NodeSpec> &primaries) override;
+    void create_replicas(const std::vector<NodeSpec> &replicas) override;
+    bool is_running(const NodeSpec &node) override { return postmaster_pid(node).has_value(); }
 
     // One step for several nodes at once: every node's tool runs in parallel and
     // the call throws after all finished if any failed.
     void initdb(const std::vector<NodeSpec> &nodes);
     void base_backup(const std::vector<NodeSpec> &replicas);
-    void start(const std::vector<NodeSpec> &nodes);
-    void stop(const std::vector<NodeSpec> &nodes);
+    void start(const std::vector<NodeSpec> &nodes) override;
+    void stop(const std::vector<NodeSpec> &nodes) override;
     // stop_running stops those of the nodes that run, for clean-up after a failure:
     // best effort, it never throws (the failure itself is what the user sees).
-    void stop_running(const std::vector<NodeSpec> &nodes) noexcept;
+    void stop_running(const std::vector<NodeSpec> &nodes) noexcept override;
 
     // configure_primary writes the server settings and pg_hba.conf of a new primary.
     void configure_primary(const NodeSpec &node) const;

@@ -30,6 +30,6 @@ struct NewNodes {
 
 // create_and_start_nodes runs every step for `nodes`; it throws on the first
 // failure and leaves stopping what it started to the caller.
-void create_and_start_nodes(const ClusterLayout &layout, NodeControl &control, const NewNodes &nodes);
+void create_and_start_nodes(const ClusterLayout &layout, NodeOperations &control, const NewNodes &nodes);
 
 }  // namespace shale

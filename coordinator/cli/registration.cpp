@@ -14,7 +14,7 @@ static void ignore_notice(void *, const char *) {}
 // connect_to connects to a node of the cluster or throws.
 static PgConnection connect_to(const NodeSpec &node)
 {
-    PgConnection connection = PgConnection::connect(node_conninfo("127.0.0.1", node.port) +
+    PgConnection connection = PgConnection::connect(node_conninfo(node.host, node.port) +
                                                     " connect_timeout=10 application_name=shale_cli");
     if (!connection.ok())
         throw CliError("cannot connect to " + node.name + " (port " + std::to_string(node.port) +
@@ -81,10 +81,10 @@ bool register_nodes(const ClusterLayout &layout)
             continue;
         const std::string port = std::to_string(node.port);
         if (node.kind == "router") {
-            run_sql(connection, router, "SELECT shale.add_node($1, $2, 0, 'primary')", {"127.0.0.1", port});
+            run_sql(connection, router, "SELECT shale.add_node($1, $2, 0, 'primary')", {node.host, port});
             continue;
         }
-        PgResult added = run_sql(connection, router, "SELECT shale.add_node($1, $2)", {"127.0.0.1", port});
+        PgResult added = run_sql(connection, router, "SELECT shale.add_node($1, $2)", {node.host, port});
         PgResult group = run_sql(connection, router, "SELECT group_id FROM shale.nodes WHERE node_id = $1",
                                  {added.value(0, 0)});
         if (group.rows() != 1)
@@ -95,7 +95,7 @@ bool register_nodes(const ClusterLayout &layout)
         if (node.is_primary())
             continue;
         run_sql(connection, router, "SELECT shale.add_node($1, $2, $3, 'replica')",
-                {"127.0.0.1", std::to_string(node.port), catalog_group_of_layout_group.at(node.group)});
+                {node.host, std::to_string(node.port), catalog_group_of_layout_group.at(node.group)});
     }
     run_sql(connection, router, "COMMIT");
     return true;
@@ -112,7 +112,7 @@ static void add_nodes(const ClusterLayout &layout, const std::vector<NodeSpec> &
     run_sql(connection, router, "BEGIN");
     for (const auto &node : nodes)
         run_sql(connection, router, "SELECT shale.add_node($1, $2, $3, $4)",
-                {"127.0.0.1", std::to_string(node.port), std::to_string(node.group), node.role});
+                {node.host, std::to_string(node.port), std::to_string(node.group), node.role});
     run_sql(connection, router, "COMMIT");
 }
 

@@ -10,6 +10,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -124,7 +125,7 @@ static std::string router_hosts(const std::vector<NodeSpec> &nodes)
             continue;
         if (!hosts.empty())
             hosts += ",";
-        hosts += "127.0.0.1:" + std::to_string(node.port);
+        hosts += node.host + ":" + std::to_string(node.port);
     }
     return hosts;
 }
@@ -185,8 +186,13 @@ void ClusterLayout::save() const
                                      {"group", node.group},
                                      {"replica_index", node.replica_index},
                                      {"port", node.port},
-                                     {"data_dir", node.data_dir}});
+                                     {"data_dir", node.data_dir},
+                                     {"host", node.host},
+                                     {"host_index", node.host_index}});
     }
+    document["hosts"] = json::array();
+    for (const auto &host : hosts)
+        document["hosts"].push_back({{"endpoint", host.endpoint}, {"fingerprint", host.fingerprint}});
     const std::string temporary = layout_file() + ".tmp";
     {
         std::ofstream out(temporary);
@@ -225,8 +231,13 @@ std::optional<ClusterLayout> ClusterLayout::load(const std::string &dir)
             node.replica_index = entry.at("replica_index").get<int>();
             node.port = entry.at("port").get<int>();
             node.data_dir = entry.at("data_dir").get<std::string>();
+            // absent in clusters made before hosts
+            node.host = entry.value("host", std::string("127.0.0.1"));
+            node.host_index = entry.value("host_index", -1);
             layout.nodes.push_back(node);
         }
+        for (const auto &entry : document.value("hosts", json::array()))
+            layout.hosts.push_back({entry.at("endpoint").get<std::string>(), entry.value("fingerprint", "")});
         if (layout.nodes.empty())
             throw std::runtime_error("no nodes");
         return layout;

@@ -9,7 +9,18 @@
 
 namespace shale {
 
-// NodeSpec describes one PostgreSQL server of the local cluster.
+// HostSpec is one machine of a cluster spread over hosts: where its `shale
+// agent` listens and the fingerprint of the agent's certificate, pinned at
+// first contact.
+struct HostSpec {
+    std::string endpoint;     // "ADDR:PORT" of the agent
+    std::string fingerprint;  // SHA-256 of its TLS certificate (hex)
+
+    // address is the ADDR part: nodes of this host listen there.
+    std::string address() const { return endpoint.substr(0, endpoint.rfind(':')); }
+};
+
+// NodeSpec describes one PostgreSQL server of the cluster.
 struct NodeSpec {
     std::string name;      // e.g. "router-primary", "group1-replica1"
     std::string kind;      // "router" or "worker"
@@ -17,7 +28,9 @@ struct NodeSpec {
     int group = 0;         // 0 for the router, 1..N for worker groups (layout numbering)
     int replica_index = 0; // 0 for primaries, 1..R for replicas
     int port = 0;
-    std::string data_dir;  // absolute path
+    std::string data_dir;  // absolute path (on its host)
+    std::string host = "127.0.0.1";  // the address it listens on
+    int host_index = -1;   // index in ClusterLayout::hosts; -1: on this machine, run without an agent
 
     bool is_primary() const { return role == "primary"; }
     // slot_name is the physical replication slot / application_name of a replica,
@@ -38,6 +51,11 @@ struct ClusterLayout {
     // DIR/tls unless `shale up --tls-dir` named a shared one; empty in clusters made before TLS
     std::string tls_dir;
     std::vector<NodeSpec> nodes;
+    // hosts: empty for a cluster on this machine; else the agents the nodes run under
+    std::vector<HostSpec> hosts;
+
+    bool on_hosts() const { return !hosts.empty(); }
+    std::string agent_token_file() const { return dir + "/agent.token"; }
 
     // plan builds the node list: router primary, router replicas, then each worker
     // group's primary and replicas, taking ports in that order from `ports`.

@@ -66,6 +66,16 @@ std::string ensure_cluster_password(const std::string &cluster_dir, const OsUser
     return password;
 }
 
+void store_cluster_password(const std::string &dir, const std::string &password, const OsUser &user)
+{
+    if (auto existing = read_cluster_password(dir)) {
+        if (*existing != password)
+            throw std::invalid_argument(cluster_password_file(dir) + " holds another superuser password");
+        return;
+    }
+    write_password_file(cluster_password_file(dir), password, user);
+}
+
 void copy_cluster_password(const std::string &from_dir, const std::string &to_dir, const OsUser &user)
 {
     if (auto password = read_cluster_password(from_dir))

@@ -23,6 +23,11 @@ std::optional<std::string> read_cluster_password(const std::string &cluster_dir)
 // and writing DIR/pgpass for the server user when there is none yet.
 std::string ensure_cluster_password(const std::string &cluster_dir, const OsUser &user);
 
+// store_cluster_password writes DIR/pgpass with a password chosen elsewhere
+// (an agent gets the cluster's from `shale up`); when DIR/pgpass exists already
+// it throws std::invalid_argument unless it holds that same password.
+void store_cluster_password(const std::string &dir, const std::string &password, const OsUser &user);
+
 // copy_cluster_password gives a new cluster directory (a restore) the password
 // file of the cluster it comes from: the restored catalogs hold that password.
 void copy_cluster_password(const std::string &from_dir, const std::string &to_dir, const OsUser &user);

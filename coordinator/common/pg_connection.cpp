@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
+#include <vector>
 
 namespace shale {
 
@@ -43,12 +45,14 @@ PgConnection PgConnection::connect(const std::string &conninfo)
     return PgConnection(PQconnectdb(conninfo.c_str()));
 }
 
-PgConnection PgConnection::connect_with_deadline(const std::string &conninfo,
-                                                 std::chrono::milliseconds timeout,
-                                                 const std::atomic<bool> *stop)
+namespace {
+
+// poll_connection drives a connection started with PQconnectStart* until it is
+// made or fails, `timeout` passes (an empty connection then) or *stop is set.
+PgConnection poll_connection(PgConnection connection, std::chrono::milliseconds timeout,
+                             const std::atomic<bool> *stop)
 {
     using clock = std::chrono::steady_clock;
-    PgConnection connection(PQconnectStart(conninfo.c_str()));
     PGconn *conn = connection.get();
     if (conn == nullptr || PQstatus(conn) == CONNECTION_BAD)
         return connection;
@@ -73,6 +77,71 @@ PgConnection PgConnection::connect_with_deadline(const std::string &conninfo,
             poll_status = PQconnectPoll(conn);
     }
     return connection;
+}
+
+// split_list splits libpq's comma-separated host or port list.
+std::vector<std::string> split_list(const std::string &text)
+{
+    std::vector<std::string> items;
+    size_t start = 0;
+    while (true) {
+        size_t comma = text.find(',', start);
+        items.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos)
+            return items;
+        start = comma + 1;
+    }
+}
+
+}  // namespace
+
+PgConnection PgConnection::connect_with_deadline(const std::string &conninfo,
+                                                 std::chrono::milliseconds timeout,
+                                                 const std::atomic<bool> *stop)
+{
+    // libpq's non-blocking connect does not apply connect_timeout: a host that
+    // drops every packet (a partition) would hold a multi-host connection on its
+    // first host until TCP gives up, minutes later. So each host of a list gets
+    // its own attempt with the whole timeout, in the list's order.
+    std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(
+        PQconninfoParse(conninfo.c_str(), nullptr), &PQconninfoFree);
+    std::vector<std::string> hosts, ports;
+    for (PQconninfoOption *option = options.get(); option != nullptr && option->keyword != nullptr; option++) {
+        if (option->val == nullptr)
+            continue;
+        if (std::string(option->keyword) == "host")
+            hosts = split_list(option->val);
+        else if (std::string(option->keyword) == "port")
+            ports = split_list(option->val);
+    }
+    if (hosts.size() < 2)
+        return poll_connection(PgConnection(PQconnectStart(conninfo.c_str())), timeout, stop);
+    PgConnection last;
+    for (size_t index = 0; index < hosts.size(); index++) {
+        std::vector<const char *> keywords, values;
+        const std::string port = ports.size() == 1 ? ports[0] : index < ports.size() ? ports[index] : "";
+        for (PQconninfoOption *option = options.get(); option->keyword != nullptr; option++) {
+            const std::string keyword = option->keyword;
+            if (keyword == "host") {
+                keywords.push_back("host");
+                values.push_back(hosts[index].c_str());
+            } else if (keyword == "port") {
+                if (!port.empty()) {
+                    keywords.push_back("port");
+                    values.push_back(port.c_str());
+                }
+            } else if (option->val != nullptr) {
+                keywords.push_back(option->keyword);
+                values.push_back(option->val);
+            }
+        }
+        keywords.push_back(nullptr);
+        values.push_back(nullptr);
+        last = poll_connection(PgConnection(PQconnectStartParams(keywords.data(), values.data(), 0)), timeout, stop);
+        if (last.ok() || (stop != nullptr && stop->load()))
+            return last;
+    }
+    return last;
 }
 
 bool PgConnection::ok() const

@@ -42,7 +42,8 @@ public:
     static PgConnection connect(const std::string &conninfo);
 
     // connect_with_deadline opens a connection with libpq's non-blocking API,
-    // giving up after `timeout` or as soon as *stop becomes true.
+    // giving up after `timeout` (for each host of a multi-host conninfo, tried
+    // in order) or as soon as *stop becomes true.
     static PgConnection connect_with_deadline(const std::string &conninfo,
                                               std::chrono::milliseconds timeout,
                                               const std::atomic<bool> *stop = nullptr);

@@ -272,7 +272,14 @@ void FailoverController::restore_synchronous(const PgConnection &router, const s
             it = degraded_groups_.erase(it);  // already synchronous
             continue;
         }
-        std::vector<std::string> standbys = streaming_standbys(connection);
+        // pg_stat_replication keeps a cut-off replica "streaming" until the
+        // walsender times out (a partition sends no FIN): only a replica that
+        // also answers the health checks again ends the degraded state
+        bool replica_answers = false;
+        for (const auto &node : nodes)
+            if (node.group_id == *it && node.role == "replica" && !replica_failures_.exceeded(node.node_id, settings_))
+                replica_answers = true;
+        std::vector<std::string> standbys = replica_answers ? streaming_standbys(connection) : std::vector<std::string>();
         if (standbys.empty()) {
             ++it;
             continue;
@@ -307,6 +314,9 @@ void FailoverController::run_round(const PgConnection &router, const std::vector
     std::set<long long> paused = paused_groups(router);
     for (size_t index = 0; index < nodes.size(); index++)
         (nodes[index].role == "primary" ? failures_ : replica_failures_).observe(nodes[index].node_id, health[index]);
+    // First: a router whose every replica is lost (a replica's host cut off
+    // too) must stop waiting for it, or the failover's own catalog writes below would wait forever.
+    degrade_without_replicas(router, nodes, health);
     for (size_t index = 0; index < nodes.size(); index++) {
         const NodeRecord &node = nodes[index];
         // group 0: the router answers this very connection; router_failover.h
@@ -320,7 +330,6 @@ void FailoverController::run_round(const PgConnection &router, const std::vector
         }
         fail_over_group(router, node, nodes, health);
     }
-    degrade_without_replicas(router, nodes, health);
     guard_primaries(router, nodes, health, paused);
     rejoins_.run_round(router, nodes, health, paused);
     restore_synchronous(router, nodes);

@@ -24,6 +24,8 @@ LocalCluster LocalCluster::load(const std::string &cluster_dir, Logger &logger)
         }
         cluster.control_ =
             std::make_shared<ServerControl>(cluster.layout_->os_user, cluster.layout_->log_dir() + "/failover.log");
+        if (cluster.layout_->on_hosts())
+            cluster.agent_token_ = read_agent_token(cluster.layout_->agent_token_file());
     } catch (const std::exception &error) {
         logger.warn(std::string("cannot use the cluster directory: ") + error.what());
         cluster.layout_.reset();
@@ -32,9 +34,33 @@ LocalCluster LocalCluster::load(const std::string &cluster_dir, Logger &logger)
     return cluster;
 }
 
+const NodeSpec *LocalCluster::agent_node(const std::string &host, int port) const
+{
+    if (!layout_ || !layout_->on_hosts())
+        return nullptr;
+    for (const auto &node : layout_->nodes)
+        if (node.host == host && node.port == port)
+            return &node;
+    return nullptr;
+}
+
+AgentClient LocalCluster::agent_of(const NodeSpec &node) const
+{
+    const HostSpec &host = layout_->hosts.at(static_cast<size_t>(node.host_index));
+    return AgentClient(host.endpoint, agent_token_, host.fingerprint);
+}
+
+void LocalCluster::start_leases(const std::atomic<bool> &renew, Logger &logger)
+{
+    if (!layout_ || !layout_->on_hosts())
+        return;
+    leases_ = std::make_shared<AgentLeases>(*layout_, agent_token_, renew, logger);
+    leases_->start();
+}
+
 const NodeSpec *LocalCluster::node_at(const std::string &host, int port) const
 {
-    if (!layout_ || !is_local_host(host))
+    if (!layout_ || layout_->on_hosts() || !is_local_host(host))
         return nullptr;
     for (const auto &node : layout_->nodes)
         if (node.port == port)

@@ -11,6 +11,8 @@
 #include "common/cluster_layout.h"
 #include "common/logger.h"
 #include "common/server_control.h"
+#include "daemon/agent_leases.h"
+#include "http/agent_client.h"
 
 namespace shale {
 
@@ -22,6 +24,14 @@ public:
 
     // node_at returns the local node listening on host:port, if any.
     const NodeSpec *node_at(const std::string &host, int port) const;
+    // agent_node returns the node on host:port of a cluster on hosts (run by an agent), if any.
+    const NodeSpec *agent_node(const std::string &host, int port) const;
+    // agent_of is a client of the agent that runs node (an agent_node).
+    AgentClient agent_of(const NodeSpec &node) const;
+    // start_leases starts renewing the agents' leases while renew is true (clusters on hosts only).
+    void start_leases(const std::atomic<bool> &renew, Logger &logger);
+    // leases: nullptr unless started
+    const AgentLeases *leases() const { return leases_.get(); }
     // control runs pg_ctl/pg_rewind; nullptr without a cluster directory.
     const ServerControl *control() const { return control_.get(); }
     // synchronous tells whether `shale up` chose synchronous replication.
@@ -34,6 +44,8 @@ private:
     std::string dir_;
     std::optional<ClusterLayout> layout_;
     std::shared_ptr<ServerControl> control_;
+    std::string agent_token_;
+    std::shared_ptr<AgentLeases> leases_;
 };
 
 // is_local_host tells whether host names this machine's loopback interface.

@@ -30,6 +30,8 @@
 namespace {
 
 std::atomic<bool> stop_requested{false};
+// set once this shaled has been active: from then on it renews the agents' leases
+std::atomic<bool> renew_leases{false};
 
 void handle_stop_signal(int)
 {
@@ -121,19 +123,24 @@ int main(int argc, char **argv)
         }
     }
     // rebalancing, draining and automatic splits, on a thread of their own (scaling_runner.h)
+    // leases on the agents of a cluster on hosts, renewed once this shaled has been active (agent_leases.h)
+    local_cluster.start_leases(renew_leases, logger);
     shale::ScalingRunner scaling_runner(config.router_conninfo, status.active, logger, std::chrono::milliseconds(5000));
     scaling_runner.start();
     const auto interval = std::chrono::milliseconds(config.check_interval_ms);
 
     while (!stop_requested.load()) {
         auto round_start = std::chrono::steady_clock::now();
-        if (!leader_lock.ensure_held(stop_requested)) {
+        // While the router primary fails checks, a round goes straight to them:
+        // another lock connection attempt would add its time-outs to every round.
+        if (router_failover.deciding() || !leader_lock.ensure_held(stop_requested)) {
             router_failover.run(stop_requested);
             status.set_active(false);
             sleep_unless_stopped(router_failover.deciding() ? shale::kConfirmInterval : std::chrono::milliseconds(1000));
             continue;
         }
         status.set_active(true);
+        renew_leases = true;
         try {
             if (!monitor.run_round(stop_requested))
                 leader_lock.drop();

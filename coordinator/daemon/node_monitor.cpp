@@ -61,7 +61,17 @@ bool NodeMonitor::record_health(const std::vector<NodeRecord> &nodes, const std:
         "EXCLUDED.check_latency_ms, error = EXCLUDED.error RETURNING 1) "
         "SELECT count(shale.set_node_state(c.node_id, CASE WHEN c.reachable THEN 'up' ELSE 'down' END)) "
         "FROM checked c JOIN shale.node n ON n.node_id = c.node_id";
-    PgResult saved = leader_lock_.connection().exec_params(kRecordHealth, {checks.dump()});
+    // Health rows and up/down states are written again every round, so their
+    // commit need not wait for the router's synchronous standby: when that
+    // standby is cut off (its host partitioned), a waiting commit would stop
+    // the very rounds that must notice it and degrade the router group.
+    const PgConnection &router = leader_lock_.connection();
+    router.exec("BEGIN");
+    router.exec("SET LOCAL synchronous_commit = local");
+    PgResult saved = router.exec_params(kRecordHealth, {checks.dump()});
+    PgResult committed = router.exec(saved.ok() ? "COMMIT" : "ROLLBACK");
+    if (saved.ok() && !committed.ok())
+        saved = std::move(committed);
     if (!saved.ok()) {
         warn_on_change("record_health", "cannot record health checks: " + saved.error_message());
         return false;

@@ -1,6 +1,10 @@
 // promotion.cpp — fencing, candidate choice and promotion for failover.
 #include "daemon/promotion.h"
 
+#include <thread>
+
+#include "cli/agent_lease.h"
+
 #include "common/replica_rejoin.h"
 #include "common/replication_control.h"
 
@@ -11,8 +15,40 @@ std::string describe_node(const NodeRecord &node)
     return "node " + std::to_string(node.node_id) + " (" + node.host + ":" + std::to_string(node.port) + ")";
 }
 
+// fence_through_agent fences a node of a cluster on hosts: through its agent
+// when that answers, else by waiting until the agent has fenced it itself
+// because its lease ran out (agent_leases.h).
+static std::string fence_through_agent(const LocalCluster &cluster, const NodeSpec &spec, const NodeRecord &node)
+{
+    // the lease thread renews every agent each second: when its last renewal of
+    // this host failed, a fence call would only add its own time-out (1.5 s)
+    std::string unreachable = cluster.leases() ? cluster.leases()->renewal_error(spec.host_index) : "";
+    if (unreachable.empty()) {
+        try {
+            nlohmann::json answer = cluster.agent_of(spec).call(
+                "POST", "/v1/nodes/" + spec.name + "/fence", nlohmann::json::object(), std::chrono::milliseconds(1500));
+            return describe_node(node) + ": through its host's agent: " + answer.value("done", std::string("fenced"));
+        } catch (const std::exception &error) {
+            unreachable = error.what();
+        }
+    } else {
+        unreachable = "its last lease renewal failed: " + unreachable;
+    }
+    auto left = cluster.leases() ? cluster.leases()->fence_wait_left(spec.host_index) : std::nullopt;
+    if (!left)
+        return describe_node(node) + ": its agent does not answer (" + unreachable +
+               ") and this shaled renewed no lease yet, so it may still run; the catalog no longer names it primary";
+    std::this_thread::sleep_for(*left);
+    return describe_node(node) + ": its agent does not answer (" + unreachable + "); waited " +
+           std::to_string(left->count()) + " ms until its lease (" + std::to_string(kLeaseMilliseconds) +
+           " ms) plus the fence deadline had passed: a host cut off from the majority has stopped its primaries "
+           "by then";
+}
+
 std::string fence_node(const LocalCluster &cluster, const NodeRecord &node)
 {
+    if (const NodeSpec *remote = cluster.agent_node(node.host, node.port))
+        return fence_through_agent(cluster, *remote, node);
     const NodeSpec *local = cluster.node_at(node.host, node.port);
     if (local == nullptr || cluster.control() == nullptr)
         return describe_node(node) + " is not on this machine: it was not stopped; the catalog no longer names "

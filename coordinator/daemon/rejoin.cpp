@@ -22,6 +22,30 @@ RejoinScheduler::~RejoinScheduler()
 
 void RejoinScheduler::start(const NodeRecord &node, const NodeRecord &primary)
 {
+    if (const NodeSpec *remote = cluster_.agent_node(node.host, node.port)) {
+        // on a host: its agent runs the same rejoin_as_replica there
+        logger_.info("rejoining " + describe_node(node) + " as a replica of " + describe_node(primary) +
+                     " through its host's agent (attempt " + std::to_string(attempts_[node.node_id] + 1) + ")");
+        Running running;
+        running.node = node;
+        running.primary = primary;
+        AgentClient agent = cluster_.agent_of(*remote);
+        nlohmann::json request = {{"node_id", node.node_id},
+                                  {"primary", {{"host", primary.host}, {"port", primary.port}}}};
+        const std::string name = remote->name;
+        running.result = std::async(std::launch::async, [agent, request, name]() mutable {
+            try {
+                nlohmann::json answer =
+                    agent.call("POST", "/v1/nodes/" + name + "/rejoin", request, std::chrono::minutes(10));
+                return RejoinResult{true, answer.value("detail", std::string("rejoined")) + " (by the agent of " +
+                                              agent.endpoint() + ")"};
+            } catch (const std::exception &error) {
+                return RejoinResult{false, error.what()};
+            }
+        });
+        running_.emplace(node.node_id, std::move(running));
+        return;
+    }
     const NodeSpec *local = cluster_.node_at(node.host, node.port);
     RejoinRequest request;
     request.node_id = node.node_id;
@@ -116,7 +140,8 @@ void RejoinScheduler::run_round(const PgConnection &router, const std::vector<No
                 primary = &nodes[index];
         if (primary == nullptr)
             continue;  // wait for a working primary
-        if (cluster_.node_at(node->host, node->port) == nullptr || cluster_.control() == nullptr) {
+        if (cluster_.agent_node(node->host, node->port) == nullptr &&
+            (cluster_.node_at(node->host, node->port) == nullptr || cluster_.control() == nullptr)) {
             record_event(router, "rejoin_failed", node_id, node->group_id,
                          describe_node(*node) + " is not on this machine; rejoin it by hand (pg_rewind, then "
                                                 "start it as a standby of " + describe_node(*primary) + ")",

@@ -17,15 +17,18 @@
 #include <cctype>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <optional>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -71,21 +74,44 @@ std::string lower_case(std::string text)
     return text;
 }
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
 // HttpSession serves one TCP connection: read a request, answer, repeat while
 // keep-alive; it owns itself through shared_from_this while an operation is
-// pending, so it disappears when the connection is closed.
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// pending, so it disappears when the connection is closed. Stream is a plain
+// beast::tcp_stream or a TlsStream (HTTPS: a handshake comes first).
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 public:
-    HttpSession(tcp::socket socket, const HttpServerOptions &options, const HttpHandler &handler, Logger &logger,
-                std::atomic<int> &open_count)
-        : stream_(std::move(socket)), buffer_(kMaxHeaderBytes + options.max_body_bytes), options_(options),
-          handler_(handler), logger_(logger), open_count_(open_count)
+    template <class... StreamArguments>
+    HttpSession(const HttpServerOptions &options, const HttpHandler &handler, Logger &logger,
+                std::atomic<int> &open_count, StreamArguments &&...stream_arguments)
+        : stream_(std::forward<StreamArguments>(stream_arguments)...),
+          buffer_(kMaxHeaderBytes + options.max_body_bytes), options_(options), handler_(handler), logger_(logger),
+          open_count_(open_count)
     {
         open_count_++;
     }
     ~HttpSession() { open_count_--; }
 
-    void run() { read_request(); }
+    void run()
+    {
+        if constexpr (std::is_same_v<Stream, TlsStream>) {
+            beast::get_lowest_layer(stream_).expires_after(kIoTimeout);
+            stream_.async_handshake(net::ssl::stream_base::server,
+                                    [self = this->shared_from_this()](beast::error_code error) {
+                                        if (error) {
+                                            // a client without TLS, or one that failed to verify us
+                                            self->logger_.debug("https: handshake refused: " + error.message());
+                                            self->close();
+                                            return;
+                                        }
+                                        self->read_request();
+                                    });
+        } else {
+            read_request();
+        }
+    }
 
 private:
     // read_request starts reading the next request with a fresh parser (a
@@ -95,9 +121,9 @@ private:
         parser_.emplace();
         parser_->header_limit(kMaxHeaderBytes);
         parser_->body_limit(options_.max_body_bytes);
-        stream_.expires_after(kIoTimeout);
+        beast::get_lowest_layer(stream_).expires_after(kIoTimeout);
         http::async_read(stream_, buffer_, *parser_,
-                         [self = shared_from_this()](beast::error_code error, std::size_t) { self->on_read(error); });
+                         [self = this->shared_from_this()](beast::error_code error, std::size_t) { self->on_read(error); });
     }
 
     // on_read answers a complete request, or a 4xx for one Beast could not
@@ -130,7 +156,7 @@ private:
         for (const auto &field : request)
             simple.headers[lower_case(std::string(field.name_string()))] = std::string(field.value());
         beast::error_code address_error;
-        auto remote = stream_.socket().remote_endpoint(address_error);
+        auto remote = beast::get_lowest_layer(stream_).socket().remote_endpoint(address_error);
         if (!address_error)
             simple.remote_address = remote.address().to_string();
         HttpResponse answer;
@@ -162,9 +188,9 @@ private:
         response_.body() = answer.body;
         response_.keep_alive(keep_alive);
         response_.prepare_payload();
-        stream_.expires_after(kIoTimeout);
+        beast::get_lowest_layer(stream_).expires_after(kIoTimeout);
         http::async_write(stream_, response_,
-                          [self = shared_from_this(), keep_alive](beast::error_code error, std::size_t) {
+                          [self = this->shared_from_this(), keep_alive](beast::error_code error, std::size_t) {
                               if (error || !keep_alive)
                                   self->close();
                               else
@@ -176,11 +202,12 @@ private:
     void close()
     {
         beast::error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        stream_.close();
+        auto &lowest = beast::get_lowest_layer(stream_);
+        lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        lowest.close();
     }
 
-    beast::tcp_stream stream_;
+    Stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::response<http::string_body> response_;
@@ -195,12 +222,23 @@ private:
 struct HttpServer::Impl {
     Impl(HttpServerOptions options_given, HttpHandler handler, Logger &logger)
         : options(std::move(options_given)), port(options.port), handler(std::move(handler)), logger(logger),
-          io(std::max(1, options.threads)), accept_strand(net::make_strand(io)), acceptor(accept_strand),
-          retry_timer(accept_strand), accept_backoff(accept_strand)
+          tls(net::ssl::context::tls_server), io(std::max(1, options.threads)), accept_strand(net::make_strand(io)),
+          acceptor(accept_strand), retry_timer(accept_strand), accept_backoff(accept_strand)
     {
         if (!options.error_body)
             options.error_body = default_error_body;
+        if (!options.tls_certificate_file.empty()) {
+            // TLS 1.2 or later only; the certificate and key are PEM files
+            tls.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                            net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                            net::ssl::context::no_tlsv1_1);
+            tls.use_certificate_chain_file(options.tls_certificate_file);
+            tls.use_private_key_file(options.tls_key_file, net::ssl::context::pem);
+        }
     }
+
+    bool https() const { return !options.tls_certificate_file.empty(); }
+    std::string scheme() const { return https() ? "https://" : "http://"; }
 
     std::string address() const { return options.bind_address + ":" + std::to_string(port); }
 
@@ -240,7 +278,7 @@ struct HttpServer::Impl {
     {
         std::string error;
         if (try_listen(&error)) {
-            logger.info("HTTP API listening on http://" + address());
+            logger.info("HTTP API listening on " + scheme() + address());
             accept_next();
             return;
         }
@@ -272,8 +310,14 @@ struct HttpServer::Impl {
                     logger.debug("http: too many open connections; closing a new one");
                     beast::error_code ignored;
                     socket.close(ignored);
+                } else if (https()) {
+                    std::make_shared<HttpSession<TlsStream>>(options, handler, logger, open_count, std::move(socket),
+                                                             tls)
+                        ->run();
                 } else {
-                    std::make_shared<HttpSession>(std::move(socket), options, handler, logger, open_count)->run();
+                    std::make_shared<HttpSession<beast::tcp_stream>>(options, handler, logger, open_count,
+                                                                     std::move(socket))
+                        ->run();
                 }
                 accept_next();
                 return;
@@ -295,6 +339,7 @@ struct HttpServer::Impl {
     HttpHandler handler;
     Logger &logger;
     std::atomic<int> open_count{0};
+    net::ssl::context tls;  // used when options.tls_certificate_file is set; sessions refer to it
     net::io_context io;
     // the acceptor and its timers are used from one strand (stop() posts there too)
     net::strand<net::io_context::executor_type> accept_strand;
@@ -306,7 +351,8 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(int port, HttpHandler handler, Logger &logger)
-    : HttpServer(HttpServerOptions{port, "127.0.0.1", "shaled", 8 * 1024, true, nullptr, 1}, std::move(handler), logger)
+    : HttpServer(HttpServerOptions{port, "127.0.0.1", "shaled", 8 * 1024, true, nullptr, 1, "", ""}, std::move(handler),
+                 logger)
 {
 }
 
@@ -329,7 +375,7 @@ void HttpServer::start()
         std::string error;
         if (!impl->try_listen(&error))
             throw std::runtime_error("cannot listen on " + impl->address() + ": " + error);
-        impl->logger.info("HTTP API listening on http://" + impl->address());
+        impl->logger.info("HTTP API listening on " + impl->scheme() + impl->address());
         net::post(impl->accept_strand, [impl]() { impl->accept_next(); });
     }
     for (int index = 0; index < std::max(1, impl->options.threads); index++)

@@ -69,6 +69,10 @@ struct HttpServerOptions {
     // threads that serve requests: 1 (shaled) answers one request at a time;
     // more serve connections in parallel, so the handler must be thread-safe
     int threads = 1;
+    // HTTPS: a PEM certificate (chain) and its private key; when set, the server
+    // speaks TLS only (a plain HTTP client fails the handshake and is closed)
+    std::string tls_certificate_file;
+    std::string tls_key_file;
 };
 
 class HttpServer {

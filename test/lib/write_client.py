@@ -16,22 +16,16 @@ import time
 
 import psycopg2
 
+from client_common import close_quietly, stopped
+
 uri, table, ack_path, stop_path = sys.argv[1:5]
-
-
-def stopped():
-    try:
-        open(stop_path).close()
-        return True
-    except OSError:
-        return False
 
 
 def main():
     next_id = None  # after the largest id already in the table
     connection = None
     with open(ack_path, "a", buffering=1) as acks:
-        while not stopped():
+        while not stopped(stop_path):
             try:
                 if connection is None:
                     connection = psycopg2.connect(uri, connect_timeout=2)
@@ -48,12 +42,7 @@ def main():
             except psycopg2.Error as error:
                 message = str(error).strip().replace("\n", " ")
                 print(f"{time.time():.3f} error: {message}", file=sys.stderr, flush=True)
-                try:
-                    if connection is not None:
-                        connection.close()
-                except psycopg2.Error:
-                    pass
-                connection = None
+                connection = close_quietly(connection)
                 time.sleep(0.05)
 
 
