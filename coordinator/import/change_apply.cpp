@@ -13,6 +13,18 @@ const char *value_of(const TupleValue &value) { return value.kind == 'n' ? nullp
 
 std::string parameter(int number) { return "$" + std::to_string(number); }
 
+// typed_parameter is parameter `number` for a column. A parameter of a type
+// made by the user (an enum, a domain: its OID differs on every node) reaches
+// the workers untyped through the router, and a worker cannot infer it from an
+// INSERT's VALUES list; sent as text and cast, it is text on every node.
+std::string typed_parameter(int number, const RelationColumn &column, const std::string &type)
+{
+    constexpr std::uint32_t kFirstUserObjectId = 16384;  // PostgreSQL's FirstNormalObjectId
+    if (column.type_oid < kFirstUserObjectId || type.empty())
+        return parameter(number);
+    return parameter(number) + "::text::" + type;
+}
+
 }  // namespace
 
 ChangeApplier::ChangeApplier(const PgConnection &target, const SourceCatalog &catalog, const ImportPlan &plan,
@@ -52,6 +64,7 @@ void ChangeApplier::relation(const Relation &relation)
         const SourceColumn *column = table->column(relation.columns[i].name);
         bool always = column && column->identity == 'a';
         target.always_identity.push_back(always);
+        target.types.push_back(column ? column->type : "");
         target.overriding = target.overriding || always;
         if (table_plan && table_plan->kind == "distributed" && relation.columns[i].name == table_plan->column)
             target.distribution_index = static_cast<int>(i);
@@ -156,7 +169,7 @@ std::string ChangeApplier::key_condition(const Target &target, const Tuple &old_
         // A whole-row identity compares text forms, which also works for types without "=" (json, point).
         condition += (condition.empty() ? "" : " AND ") +
                      (full ? column + "::text IS NOT DISTINCT FROM " + parameter(number) + "::text"
-                           : column + " = " + parameter(number));
+                           : column + " = " + typed_parameter(number, target.relation.columns[i], target.types[i]));
         values.push_back(value_of(old_values[i]));
     }
     if (condition.empty())
@@ -171,7 +184,7 @@ void ChangeApplier::insert_row(const Target &target, const Tuple &row)
     for (size_t i = 0; i < target.relation.columns.size() && i < row.size(); ++i) {
         columns += (columns.empty() ? "" : ", ") + quote_identifier(target.relation.columns[i].name);
         values.push_back(value_of(row[i]));
-        placeholders += (placeholders.empty() ? "" : ", ") + parameter(static_cast<int>(values.size()));
+        placeholders += (placeholders.empty() ? "" : ", ") + typed_parameter(static_cast<int>(values.size()), target.relation.columns[i], target.types[i]);
     }
     run("INSERT INTO " + target.qualified + " (" + columns + ")" +
             (target.overriding ? " OVERRIDING SYSTEM VALUE" : "") + " VALUES (" + placeholders + ")",
@@ -219,7 +232,7 @@ void ChangeApplier::update_row(const Target &target, const DecodedMessage &messa
             continue;
         values.push_back(value_of(row[i]));
         assignments += (assignments.empty() ? "" : ", ") + quote_identifier(target.relation.columns[i].name) + " = " +
-                       parameter(static_cast<int>(values.size()));
+                       typed_parameter(static_cast<int>(values.size()), target.relation.columns[i], target.types[i]);
     }
     std::vector<const char *> key_values;
     std::string condition = key_condition(target, old_values, key_values, static_cast<int>(values.size()) + 1);
@@ -232,7 +245,8 @@ void ChangeApplier::update_row(const Target &target, const DecodedMessage &messa
             same_shard = old_value.kind == new_value.kind && old_value.text == new_value.text;
         } else {
             pin = " AND " + quote_identifier(target.relation.columns[distribution].name) + " = " +
-                  parameter(static_cast<int>(values.size() + key_values.size()) + 1);
+                  typed_parameter(static_cast<int>(values.size() + key_values.size()) + 1,
+                                  target.relation.columns[distribution], target.types[distribution]);
         }
     }
     if (!same_shard) {
@@ -298,7 +312,7 @@ void ChangeApplier::delete_row(const Target &target, const DecodedMessage &messa
     std::string condition = key_condition(target, message.old_tuple, values, 1);
     PgResult deleted = run("DELETE FROM " + target.qualified + " WHERE " + condition, values);
     if (std::stoll(PQcmdTuples(deleted.get())) == 0)
-        ++counters_.missing_rows;
+        ++counters_.already_deleted;
 }
 
 }  // namespace shale::import

@@ -39,8 +39,9 @@ INSERT INTO users (tenant_id, email, tags)
   SELECT 1 + u % 40, 'user' || u || '@example.com', ARRAY['tag' || u % 5, 'x,y "q"']
   FROM generate_series(1, 400) u;
 INSERT INTO products (tenant_id, name, description, price, currency)
-  SELECT 1 + p % 40, 'product ' || p, repeat(md5(p::text), 400), p % 100 + 0.5, (ARRAY['EUR', 'USD'])[1 + p % 2]
-  FROM generate_series(1, 300) p;   -- descriptions of 12.8 kB: TOASTed
+  SELECT 1 + p % 40, 'product ' || p, (SELECT string_agg(md5(p || '/' || g), '') FROM generate_series(1, 200) g),
+         p % 100 + 0.5, (ARRAY['EUR', 'USD'])[1 + p % 2]
+  FROM generate_series(1, 300) p;   -- descriptions of 6.4 kB that do not compress: TOASTed out of line
 INSERT INTO orders (tenant_id, user_id, status, total, created_at)
   SELECT u.tenant_id, u.id, (ARRAY['new', 'paid', 'shipped']::order_status[])[1 + o % 3], o % 500, '2026-01-01'::timestamptz + o * interval '1 minute'
   FROM generate_series(1, 3000) o JOIN users u ON u.id = 1 + o % 400;
