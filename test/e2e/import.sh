@@ -99,7 +99,7 @@ start_import() {
 TABLE_QUERY="SELECT 'orders', count(*), sum(hashtext(tenant_id || '/' || id || '/' || user_id || '/' || status || '/' || total)::bigint) FROM orders
   UNION ALL SELECT 'order_items', count(*), sum(hashtext(tenant_id || '/' || order_id || '/' || line || '/' || coalesce(product_id, 0) || '/' || quantity || '/' || coalesce(attributes::text, ''))::bigint) FROM order_items
   UNION ALL SELECT 'products', count(*), sum(hashtext(tenant_id || '/' || id || '/' || price || '/' || md5(description))::bigint) FROM products
-  UNION ALL SELECT 'users', count(*), sum(hashtext(tenant_id || '/' || id || '/' || email || '/' || tags::text)::bigint) FROM users
+  UNION ALL SELECT 'users', count(*), sum(hashtext(tenant_id || '/' || id || '/' || email::text || '/' || tags::text)::bigint) FROM users
   UNION ALL SELECT 'events', count(*), sum(hashtext(tenant_id || '/' || id || '/' || at || '/' || payload::text)::bigint) FROM events
   UNION ALL SELECT 'audit_log', count(*), sum(hashtext(tenant_id || '/' || message)::bigint) FROM audit_log
   UNION ALL SELECT 'tenants', count(*), sum(hashtext(id || '/' || name || '/' || country || '/' || settings::text)::bigint) FROM tenants
@@ -118,9 +118,10 @@ source_uri="postgres://postgres:$SOURCE_PASSWORD@127.0.0.1:$SOURCE_PORT/postgres
 shale_uri=$CLUSTER_URI
 # what is on Shale's router in schema public (nothing before the import, nothing after an abort)
 shale_objects() { router_sql "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname IN ('public', 'shale_import')
-                              UNION ALL SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE nspname = 'public' AND typname = 'order_status'" | paste -sd/; }
+                              UNION ALL SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE nspname = 'public' AND typname = 'order_status'
+                              UNION ALL SELECT count(*) FROM pg_extension WHERE extname = 'citext'" | paste -sd/; }
 source_objects() { source_sql "SELECT (SELECT count(*) FROM pg_replication_slots) || '/' || (SELECT count(*) FROM pg_publication) || '/' || (SELECT relreplident::text FROM pg_class WHERE relname = 'audit_log')"; }
-check "Shale starts empty" "0/0" "$(shale_objects)"
+check "Shale starts empty" "0/0/0" "$(shale_objects)"
 
 # ---------------------------------------------------------------- inspect: refusals
 shale_import inspect "postgres://postgres:x@127.0.0.1:$(free_port_from $((SOURCE_PORT + 1)))/postgres"
@@ -145,7 +146,7 @@ shale_import start "$source_uri" --to "$shale_uri" --dir "$work/refused"
 check "start: wal_level=replica is refused" 1 "$rc"
 check_contains "start: refusal says nothing changed" "the source is not ready for an import; nothing was changed" "$out"
 check "start refused: nothing on the source (slots/publications/identity)" "0/0/d" "$(source_objects)"
-check "start refused: nothing on Shale" "0/0" "$(shale_objects)"
+check "start refused: nothing on Shale" "0/0/0" "$(shale_objects)"
 
 source_sql "ALTER SYSTEM SET wal_level = logical" >/dev/null
 source_restart || fail "restarting the source"
@@ -156,6 +157,7 @@ check_contains "inspect: the partitioned table" "partitioned (2 partitions), ide
 check_contains "inspect: foreign keys" "public.order_items (tenant_id, order_id) -> public.orders (tenant_id, id)" "$out"
 check_contains "inspect: sequences" "public.orders_id_seq, public.products_id_seq, public.users_id_seq (identity)" "$out"
 check_contains "inspect: types" "public.order_status (enum)" "$out"
+check_contains "inspect: extensions" "extensions:  citext" "$out"
 case "$out" in *'wal_level is'*) check "inspect: no wal_level error once logical" "" "wal_level error" ;; esac
 
 # ---------------------------------------------------------------- plan
@@ -193,10 +195,10 @@ check_contains "abort: says the source is as it was" "import aborted: the source
 wait "$import_pid"
 import_pid=""
 check "abort: nothing left on the source (slots/publications/identity)" "0/0/d" "$(source_objects)"
-check "abort: nothing left on Shale" "0/0" "$(shale_objects)"
+check "abort: nothing left on Shale" "0/0/0" "$(shale_objects)"
 for port in $(router_sql "SELECT port FROM shale.nodes WHERE role = 'primary' AND group_id > 0"); do
-  check "abort: no type left on the worker on $port" 0 \
-    "$(port_sql "$port" "SELECT count(*) FROM pg_type WHERE typname = 'order_status'")"
+  check "abort: no type, no extension left on the worker on $port" 0/0 \
+    "$(port_sql "$port" "SELECT (SELECT count(*) FROM pg_type WHERE typname = 'order_status') || '/' || (SELECT count(*) FROM pg_extension WHERE extname = 'citext')")"
 done
 stop_writer
 
@@ -208,6 +210,10 @@ wait_for "import follows" 60 phase_is "$dir" following
 check_contains "start: reports the copy" "copy: public.order_items" "$(cat "$work/start.log")"
 check_contains "start: the copy's total" "rows," "$(grep '^copy: .* MB/s)$' "$work/start.log")"
 check_contains "start: dropped foreign key explained" "foreign key order_items_product_id_fkey of public.order_items is not created" "$(cat "$work/start.log")"
+check "start: the extension's type is on Shale" citext \
+  "$(router_sql "SELECT atttypid::regtype FROM pg_attribute WHERE attrelid = 'public.users'::regclass AND attname = 'email'")"
+check "start: citext compares case-insensitively on Shale" 1 \
+  "$(router_sql "SELECT count(*) FROM users WHERE tenant_id = 2 AND email = 'USER1@EXAMPLE.COM'")"
 check "start: events is one plain table on Shale" r "$(router_sql "SELECT relkind FROM pg_class WHERE oid = 'public.events'::regclass")"
 check "start: no partitions on Shale" 0 "$(router_sql "SELECT count(*) FROM pg_class WHERE relname LIKE 'events_2026%'")"
 check "start: foreign keys on Shale" 7 "$(router_sql "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace")"

@@ -1,7 +1,9 @@
 -- source_schema.sql — the source database of test/e2e/import.sh: a multi-tenant
 -- shop where most tables carry tenant_id, with foreign keys, composite keys,
 -- serial and identity columns, toasted text, arrays and jsonb, an enum, a
--- partitioned table, a table without a primary key, small lookup tables and a view.
+-- partitioned table, a table without a primary key, small lookup tables, a view
+-- and a column of an extension's type (citext).
+CREATE EXTENSION citext;
 CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped');
 
 CREATE TABLE countries (code text PRIMARY KEY, name text NOT NULL);
@@ -9,7 +11,7 @@ CREATE TABLE currencies (code text PRIMARY KEY, symbol text);
 CREATE TABLE tenants (id bigint PRIMARY KEY, name text NOT NULL, country text REFERENCES countries (code),
                       settings jsonb DEFAULT '{}');
 CREATE TABLE users (tenant_id bigint NOT NULL REFERENCES tenants (id), id bigint GENERATED ALWAYS AS IDENTITY,
-                    email text NOT NULL, tags text[], PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, email));
+                    email citext NOT NULL, tags text[], PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, email));
 CREATE TABLE products (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES tenants (id),
                        name text NOT NULL, description text, price numeric(12, 2) CHECK (price >= 0),
                        currency text REFERENCES currencies (code));
