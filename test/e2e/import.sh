@@ -5,8 +5,9 @@
 # while an application role writes to it (test/e2e/import/source_writer.py).
 # Checks: inspect and its refusals (unreachable, wrong password, a role without
 # privileges, wal_level = replica, the table without a primary key), the plan
-# (tenant column, reference tables), an import aborted while following (nothing
-# left on either side), an import copied under writes, killed with kill -9 and
+# (tenant column, reference tables), bad input to start (nothing left behind),
+# an import killed with kill -9 during its copy, restarted, then aborted while
+# following (nothing left on either side), an import copied under writes, killed with kill -9 and
 # resumed, a cutover that catches a row changed behind its back, a cutover that
 # succeeds (write pause, verification, sequences), and the data on Shale
 # compared with the source by queries of this script. The exit trap stops every
@@ -183,10 +184,29 @@ check "plan: the partitioned events by tenant_id" distributed/tenant_id "$(plan_
 check "plan: audit_log gets REPLICA IDENTITY FULL" distributed/tenant_id/replica_identity_full "$(plan_of public.audit_log)"
 check_contains "plan: says what happens to the partitions" "imported as one table, its partitions are not kept" "$(cat "$work/plan.json")"
 
-# ---------------------------------------------------------------- an import aborted while following
+# ---------------------------------------------------------------- start refused on bad input: nothing left behind
+shale_import start "postgres://postgres:wrong@127.0.0.1:$SOURCE_PORT/postgres" --to "$shale_uri" --dir "$work/refused2"
+check "start: a wrong source password is refused" 1 "$rc"
+check_contains "start: wrong source password says so" "password authentication failed" "$out"
+shale_import start "postgres://app:app-secret@127.0.0.1:$SOURCE_PORT/postgres" --to "$shale_uri" --dir "$work/refused3"
+check "start: a role without privileges is refused" 1 "$rc"
+check_contains "start: names the GRANT to run" 'ALTER ROLE "app" REPLICATION;' "$out"
+shale_import start "$source_uri" --to "postgres://postgres:wrong@127.0.0.1:$ROUTER_PORT/postgres" --dir "$work/refused4"
+check "start: a wrong Shale password is refused" 1 "$rc"
+check_contains "start: wrong Shale password says which side" "cannot connect to the Shale database" "$out"
+check "start refused (bad input): nothing on the source" "0/0/d" "$(source_objects)"
+check "start refused (bad input): nothing on Shale" "0/0/0" "$(shale_objects)"
+
+# ---------------------------------------------------------------- killed during the copy, resumed, then aborted
 start_writer 1
-start_import "$work/aborted.log" "$source_uri" --to "$shale_uri" --dir "$work/aborted" --plan "$work/plan.json"
-wait_for "aborted import follows" 60 phase_is "$work/aborted" following
+start_import "$work/aborted.log" "$source_uri" --to "$shale_uri" --dir "$work/aborted" --plan "$work/plan.json" --jobs 1
+wait_for "the import copies" 60 phase_is "$work/aborted" copying
+kill -9 "$import_pid"
+wait "$import_pid" 2>/dev/null
+start_import "$work/aborted-resumed.log" --dir "$work/aborted"
+wait_for "the import killed during its copy follows after a restart" 60 phase_is "$work/aborted" following
+check_contains "killed during the copy: start --dir copies again" "stopped during phase copying: removing what it made and starting again" \
+  "$(cat "$work/aborted-resumed.log")"
 check "while importing: the source has a slot and a publication, audit_log is REPLICA IDENTITY FULL" "1/1/f" "$(source_objects)"
 shale_import abort --dir "$work/aborted"
 check "abort: exit 0" 0 "$rc"
