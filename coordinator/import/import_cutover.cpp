@@ -164,8 +164,9 @@ int cutover_command(const CutoverOptions &options)
                      }
                      std::printf("cutover: caught up with the source in %.0f ms (%d round(s), the last %.0f ms)\n",
                                  milliseconds_since(catch_up_started), rounds + 1, round_ms);
-                     block_writes(source, tables, options.lock_timeout_s);
+                     // the pause counts from the first lock request: writes to a table wait from there
                      blocked = Clock::now();
+                     block_writes(source, tables, options.lock_timeout_s);
                      writes_blocked = true;
                      std::printf("cutover: writes to %zu tables blocked on the source\n", tables.size());
                      std::fflush(stdout);

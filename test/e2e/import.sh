@@ -184,6 +184,31 @@ check "plan: the partitioned events by tenant_id" distributed/tenant_id "$(plan_
 check "plan: audit_log gets REPLICA IDENTITY FULL" distributed/tenant_id/replica_identity_full "$(plan_of public.audit_log)"
 check_contains "plan: says what happens to the partitions" "imported as one table, its partitions are not kept" "$(cat "$work/plan.json")"
 
+# a second schema, keyed by account_id: the plan finds that tenant column too
+source_sql "CREATE DATABASE crm" >/dev/null
+PGPASSWORD=$SOURCE_PASSWORD psql "postgres://postgres@127.0.0.1:$SOURCE_PORT/crm" -X -q -v ON_ERROR_STOP=1 -c "
+  CREATE TABLE plans (code text PRIMARY KEY, monthly numeric);
+  CREATE TABLE regions (id int PRIMARY KEY, name text);
+  CREATE TABLE accounts (id bigint PRIMARY KEY, plan text REFERENCES plans, name text);
+  CREATE TABLE contacts (account_id bigint REFERENCES accounts, id bigint, region int REFERENCES regions, PRIMARY KEY (account_id, id));
+  CREATE TABLE deals (account_id bigint REFERENCES accounts, id bigint, contact_id bigint, amount numeric, PRIMARY KEY (account_id, id),
+                      FOREIGN KEY (account_id, contact_id) REFERENCES contacts);
+  CREATE TABLE notes (account_id bigint REFERENCES accounts, id bigserial, body text, PRIMARY KEY (account_id, id));
+  INSERT INTO plans VALUES ('free', 0), ('pro', 20);
+  INSERT INTO regions VALUES (1, 'emea'), (2, 'amer');
+  INSERT INTO accounts SELECT a, (ARRAY['free', 'pro'])[1 + a % 2], 'account ' || a FROM generate_series(1, 500) a;
+  INSERT INTO contacts SELECT 1 + c % 500, c, 1 + c % 2 FROM generate_series(1, 5000) c;
+  INSERT INTO deals SELECT 1 + d % 500, d, d, d FROM generate_series(1, 5000) d;
+  ANALYZE" >/dev/null || fail "creating the crm database"
+shale_import plan "postgres://postgres:$SOURCE_PASSWORD@127.0.0.1:$SOURCE_PORT/crm" --out "$work/crm-plan.json"
+crm_plan=$(/usr/bin/python3 -c 'import json,sys
+plan = json.load(open(sys.argv[1]))
+print(plan["tenant_column"], " ".join(t["table"].split(".")[1] + ":" + t["kind"] + (":" + t["column"] if t.get("column") else "") for t in plan["tables"]))' "$work/crm-plan.json")
+check "plan (account_id schema): tenant column, accounts by id, lookups as reference tables" \
+  "account_id accounts:distributed:id contacts:distributed:account_id deals:distributed:account_id notes:distributed:account_id plans:reference regions:reference" \
+  "$crm_plan"
+source_sql "DROP DATABASE crm" >/dev/null
+
 # ---------------------------------------------------------------- start refused on bad input: nothing left behind
 shale_import start "postgres://postgres:wrong@127.0.0.1:$SOURCE_PORT/postgres" --to "$shale_uri" --dir "$work/refused2"
 check "start: a wrong source password is refused" 1 "$rc"
