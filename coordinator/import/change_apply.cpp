@@ -25,6 +25,22 @@ std::string typed_parameter(int number, const RelationColumn &column, const std:
     return parameter(number) + "::text::" + type;
 }
 
+// worth_retrying says whether a failed statement may succeed when the batch is
+// applied again: the connection to Shale is gone, or Shale reports a passing
+// failure (a worker node lost or restarting during a failover: SQLSTATE class 08,
+// 57P01-57P03; a read-only node; a serialization failure or deadlock).
+bool worth_retrying(const PgConnection &connection, const PgResult &result)
+{
+    if (PQstatus(connection.get()) != CONNECTION_OK)
+        return true;
+    const char *sqlstate = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+    if (!sqlstate)
+        return false;
+    std::string code = sqlstate;
+    return code.rfind("08", 0) == 0 || code == "57P01" || code == "57P02" || code == "57P03" || code == "25006" ||
+           code == "40001" || code == "40P01";
+}
+
 }  // namespace
 
 ChangeApplier::ChangeApplier(const PgConnection &target, const SourceCatalog &catalog, const ImportPlan &plan,
@@ -39,7 +55,7 @@ std::uint64_t ChangeApplier::applied_lsn()
                                               {slot_});
     if (!result.ok())
         throw ApplyError("reading the import's progress on Shale: " + result.error_message(),
-                         PQstatus(connection_.get()) != CONNECTION_OK);
+                         worth_retrying(connection_, result));
     applied_lsn_ = result.rows() ? parse_lsn(result.value(0, 0)) : 0;
     return applied_lsn_;
 }
@@ -93,13 +109,13 @@ PgResult ChangeApplier::run(const std::string &sql, const std::vector<const char
         PgResult prepared(PQprepare(connection_.get(), name.c_str(), sql.c_str(), static_cast<int>(values.size()), nullptr));
         if (!prepared.ok())
             throw ApplyError("preparing " + sql + " on Shale: " + prepared.error_message(),
-                             PQstatus(connection_.get()) != CONNECTION_OK);
+                             worth_retrying(connection_, prepared));
         found = prepared_.emplace(sql, name).first;
     }
     PgResult result(PQexecPrepared(connection_.get(), found->second.c_str(), static_cast<int>(values.size()),
                                    values.data(), nullptr, nullptr, 0));
     if (!result.ok())
-        throw ApplyError(result.error_message() + "\nstatement: " + sql, PQstatus(connection_.get()) != CONNECTION_OK);
+        throw ApplyError(result.error_message() + "\nstatement: " + sql, worth_retrying(connection_, result));
     return result;
 }
 
@@ -109,7 +125,7 @@ void ChangeApplier::open_batch()
         return;
     PgResult begin = connection_.exec("BEGIN");
     if (!begin.ok())
-        throw ApplyError("BEGIN on Shale: " + begin.error_message(), PQstatus(connection_.get()) != CONNECTION_OK);
+        throw ApplyError("BEGIN on Shale: " + begin.error_message(), worth_retrying(connection_, begin));
     batch_open_ = true;
 }
 
@@ -140,7 +156,7 @@ std::uint64_t ChangeApplier::commit_batch()
         {slot_.c_str(), lsn.c_str()});
     PgResult commit = connection_.exec("COMMIT");
     if (!commit.ok())
-        throw ApplyError("COMMIT on Shale: " + commit.error_message(), PQstatus(connection_.get()) != CONNECTION_OK);
+        throw ApplyError("COMMIT on Shale: " + commit.error_message(), worth_retrying(connection_, commit));
     batch_open_ = false;
     batch_transactions_ = 0;
     applied_lsn_ = batch_lsn_;

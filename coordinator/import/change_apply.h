@@ -20,7 +20,8 @@
 namespace shale::import {
 
 // ApplyError is a failed statement on Shale; connection_lost tells a lost
-// connection (retry after reconnecting) from a statement Shale refused.
+// connection or a passing failure such as a failover (retry after
+// reconnecting) from a statement Shale refused.
 struct ApplyError : std::runtime_error {
     ApplyError(const std::string &message, bool lost) : std::runtime_error(message), connection_lost(lost) {}
     bool connection_lost;

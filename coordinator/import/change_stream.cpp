@@ -262,7 +262,7 @@ SessionEnd stream_once(const SourceCatalog &catalog, const ImportPlan &plan, con
             throw CliError(std::string("applying a change on Shale failed: ") + error.what() +
                            "\nhint: nothing after the last applied transaction was confirmed to the source; fix the "
                            "cause and run shale import start --dir DIR again to resume (or shale import abort)");
-        std::cerr << "shale: lost the connection to Shale: " << error.what() << "\n";
+        std::cerr << "shale: applying on Shale failed for now, the batch is applied again: " << error.what() << "\n";
         fold_counters();
         return SessionEnd::lost;
     } catch (const DecodeError &error) {
@@ -276,11 +276,23 @@ std::uint64_t follow_changes(const SourceCatalog &catalog, const ImportPlan &pla
 {
     StreamState stream;
     stream.until = options.until_lsn;
+    // A session that keeps failing without progress (a failover that never ends) gives up in time.
+    std::uint64_t progress_lsn = 0;
+    auto progress_at = Clock::now();
     while (true) {
         SessionEnd end = stream_once(catalog, plan, options, stream);
         if (end != SessionEnd::lost)
             return stream.confirmed;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (stream.confirmed != progress_lsn) {
+            progress_lsn = stream.confirmed;
+            progress_at = Clock::now();
+        } else if (Clock::now() - progress_at > std::chrono::seconds(options.reconnect_timeout_s)) {
+            throw CliError("no change could be applied on Shale for " + std::to_string(options.reconnect_timeout_s) +
+                           " s\nhint: check the cluster with shale status; run shale import start --dir DIR to resume");
+        }
+        if (options.stop && options.stop->load())
+            return stream.confirmed;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
 }
 

@@ -7,8 +7,8 @@
 # privileges, wal_level = replica, the table without a primary key), the plan
 # (tenant column, reference tables), bad input to start (nothing left behind),
 # an import killed with kill -9 during its copy, restarted, then aborted while
-# following (nothing left on either side), an import copied under writes, killed with kill -9 and
-# resumed, a cutover that catches a row changed behind its back, a cutover that
+# following (nothing left on either side), an import copied under writes, killed
+# with kill -9 and resumed, a failover of a worker group while it follows, a cutover that catches a row changed behind its back, a cutover that
 # succeeds (write pause, verification, sequences), and the data on Shale
 # compared with the source by queries of this script. The exit trap stops every
 # server it started, by pid and data directory.
@@ -16,6 +16,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 source test/lib/cluster.sh
 source test/lib/source_postgres.sh
+source test/lib/failover.sh
 export SHALE_BIN=${SHALE_BIN:-/usr/local/bin/shale}
 
 work=$(mktemp -d /tmp/shale-import.XXXXXX)
@@ -74,14 +75,14 @@ wait_caught_up() {
   wait_for "$1" 60 applied_past "$2" "$until_lsn"
 }
 
-start_writer() {
+start_app_writer() {
   rm -f "$work/stop-writer"
   /usr/bin/python3 test/e2e/import/source_writer.py \
     "host=127.0.0.1 port=$SOURCE_PORT dbname=postgres user=app password=app-secret" "$work/stop-writer" "$1" \
     >"$work/writer.out" 2>"$work/writer.err" &
   writer_pid=$!
 }
-stop_writer() {
+stop_app_writer() {
   touch "$work/stop-writer"
   wait "$writer_pid"
   writer_pid=""
@@ -223,7 +224,7 @@ check "start refused (bad input): nothing on the source" "0/0/d" "$(source_objec
 check "start refused (bad input): nothing on Shale" "0/0/0" "$(shale_objects)"
 
 # ---------------------------------------------------------------- killed during the copy, resumed, then aborted
-start_writer 1
+start_app_writer 1
 start_import "$work/aborted.log" "$source_uri" --to "$shale_uri" --dir "$work/aborted" --plan "$work/plan.json" --jobs 1
 wait_for "the import copies" 60 phase_is "$work/aborted" copying
 kill -9 "$import_pid"
@@ -245,10 +246,10 @@ for port in $(router_sql "SELECT port FROM shale.nodes WHERE role = 'primary' AN
   check "abort: no type, no extension left on the worker on $port" 0/0 \
     "$(port_sql "$port" "SELECT (SELECT count(*) FROM pg_type WHERE typname = 'order_status') || '/' || (SELECT count(*) FROM pg_extension WHERE extname = 'citext')")"
 done
-stop_writer
+stop_app_writer
 
 # ---------------------------------------------------------------- the import: copy under writes
-start_writer 2
+start_app_writer 2
 dir=$work/import
 start_import "$work/start.log" "$source_uri" --to "$shale_uri" --dir "$dir" --plan "$work/plan.json"
 wait_for "import follows" 60 phase_is "$dir" following
@@ -288,6 +289,14 @@ moves=$(status_field "$dir" moves)
 check "follow: updates of the distribution column moved rows" yes "$([ "${moves:-0}" -gt 0 ] && echo yes || echo "no ($moves)")"
 check "follow: no row was missing" 0 "$(status_field "$dir" missing_rows)"
 
+# ---------------------------------------------------------------- a failover on the Shale side while following
+primary_moved() { local port; port=$(primary_port 1 2>/dev/null); [ -n "$port" ] && [ "$port" != "$1" ]; }
+old_primary=$(primary_port 1)
+kill_postmaster "$old_primary" >/dev/null
+wait_for "a replica of group 1 takes over" 60 primary_moved "$old_primary"
+wait_caught_up "the import goes on after the failover" "$dir"
+check "failover: the import process went on" yes "$(kill -0 "$import_pid" 2>/dev/null && echo yes || echo no)"
+
 # ---------------------------------------------------------------- a row changed behind the import's back
 router_sql "UPDATE settings SET value = 'light' WHERE key = 'theme'" >/dev/null
 shale_import cutover --dir "$dir"
@@ -316,7 +325,7 @@ pause_ms=$(echo "$out" | sed -n 's/^cutover: write pause \([0-9]*\) ms.*/\1/p')
 check "cutover: reports a write pause under 2 s" yes "$([ -n "$pause_ms" ] && [ "$pause_ms" -lt 2000 ] && echo yes || echo "no ($pause_ms)")"
 check "cutover: every table verified equal" 10 "$(echo "$out" | grep -c '^verify: public\..* equal$')"
 check_contains "cutover: sequences set" "4 sequence(s) set" "$out"
-stop_writer
+stop_app_writer
 writer=$(cat "$work/writer.out")
 echo "writer: $writer; write pause ${pause_ms} ms"
 check "after cutover: the application may not write to the source" f \
