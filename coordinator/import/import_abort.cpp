@@ -74,12 +74,7 @@ void clean_source(ImportState &state, std::vector<std::string> &left)
         run_cleanup(source, "DROP PUBLICATION " + quote_identifier(state.publication()), left);
         std::cout << "source: publication " << state.publication() << " dropped\n";
     }
-    if (state.data.contains("replica_identity_changed"))
-        for (const auto &change : state.data["replica_identity_changed"]) {
-            std::string was = change["was"].get<std::string>() == "n" ? "NOTHING" : "DEFAULT";
-            run_cleanup(source, "ALTER TABLE " + change["table"].get<std::string>() + " REPLICA IDENTITY " + was, left);
-            std::cout << "source: " << change["table"].get<std::string>() << " back to REPLICA IDENTITY " << was << "\n";
-        }
+    restore_replica_identities(source, state, left);
 }
 
 // clean_target drops what the import created on Shale, views first.
@@ -135,6 +130,17 @@ void clean_target(ImportState &state, std::vector<std::string> &left)
 }
 
 }  // namespace
+
+void restore_replica_identities(const PgConnection &source, const ImportState &state, std::vector<std::string> &left)
+{
+    if (!state.data.contains("replica_identity_changed"))
+        return;
+    for (const auto &change : state.data["replica_identity_changed"]) {
+        std::string was = change["was"].get<std::string>() == "n" ? "NOTHING" : "DEFAULT";
+        run_cleanup(source, "ALTER TABLE " + change["table"].get<std::string>() + " REPLICA IDENTITY " + was, left);
+        std::cout << "source: " << change["table"].get<std::string>() << " back to REPLICA IDENTITY " << was << "\n";
+    }
+}
 
 std::vector<std::string> remove_import(ImportState &state)
 {

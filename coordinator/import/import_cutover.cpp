@@ -216,6 +216,10 @@ int cutover_command(const CutoverOptions &options)
                        "resume with shale import start --dir " + options.dir + " and cut over again");
     }
     drop_replication_objects(source, state);
+    std::vector<std::string> left;
+    restore_replica_identities(source, state, left);
+    for (const auto &problem : left)
+        std::cerr << "shale: warning: " << problem << "\n";
     target.exec_params(std::string("DELETE FROM ") + kProgressTable + " WHERE slot = $1", {state.slot()});
     PgResult others = target.exec(std::string("SELECT count(*) FROM ") + kProgressTable);
     if (others.ok() && others.value(0, 0) == "0")

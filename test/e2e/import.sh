@@ -330,7 +330,7 @@ writer=$(cat "$work/writer.out")
 echo "writer: $writer; write pause ${pause_ms} ms"
 check "after cutover: the application may not write to the source" f \
   "$(source_sql "SELECT has_table_privilege('app', 'public.orders', 'INSERT')")"
-check "after cutover: no slot, no publication on the source" "0/0/f" "$(source_objects)"
+check "after cutover: no slot, no publication, replica identity back on the source" "0/0/d" "$(source_objects)"
 check "after cutover: the import's progress table is gone from Shale" 0 \
   "$(router_sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'shale_import'")"
 check "after cutover: every table equal by this script's own query" "$(source_sql "$TABLE_QUERY")" "$(router_sql "$TABLE_QUERY")"
