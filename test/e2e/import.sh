@@ -185,6 +185,24 @@ check "plan: the partitioned events by tenant_id" distributed/tenant_id "$(plan_
 check "plan: audit_log gets REPLICA IDENTITY FULL" distributed/tenant_id/replica_identity_full "$(plan_of public.audit_log)"
 check_contains "plan: says what happens to the partitions" "imported as one table, its partitions are not kept" "$(cat "$work/plan.json")"
 
+# bad usage and an edited plan that names a column the table does not have
+shale_import frobnicate
+check "usage: an unknown subcommand is bad usage" 2 "$rc"
+shale_import start "$source_uri"
+check "usage: start without --to is bad usage" 2 "$rc"
+shale_import cutover --dir "$work/no-such-import"
+check "cutover of a directory without an import fails" 1 "$rc"
+check_contains "cutover of a directory without an import says so" "no import in $work/no-such-import" "$out"
+/usr/bin/python3 -c 'import json,sys
+plan = json.load(open(sys.argv[1]))
+[t for t in plan["tables"] if t["table"] == "public.orders"][0]["column"] = "no_such_column"
+json.dump(plan, open(sys.argv[2], "w"))' "$work/plan.json" "$work/bad-plan.json"
+shale_import start "$source_uri" --to "$shale_uri" --plan "$work/bad-plan.json" --dir "$work/bad-plan"
+check "start: a plan naming a missing column is refused" 1 "$rc"
+check_contains "start: the refusal names the table" "public.orders" "$out"
+check_contains "start: the refusal names the column" "no_such_column" "$out"
+echo "$out" >"$work/bad-plan.out"
+
 # a second schema, keyed by account_id: the plan finds that tenant column too
 source_sql "CREATE DATABASE crm" >/dev/null
 PGPASSWORD=$SOURCE_PASSWORD psql "postgres://postgres@127.0.0.1:$SOURCE_PORT/crm" -X -q -v ON_ERROR_STOP=1 -c "
