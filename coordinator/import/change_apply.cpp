@@ -13,6 +13,34 @@ const char *value_of(const TupleValue &value) { return value.kind == 'n' ? nullp
 
 std::string parameter(int number) { return "$" + std::to_string(number); }
 
+// typed_parameter is parameter `number` for a column. A parameter of a type
+// made by the user (an enum, a domain: its OID differs on every node) reaches
+// the workers untyped through the router, and a worker cannot infer it from an
+// INSERT's VALUES list; sent as text and cast, it is text on every node.
+std::string typed_parameter(int number, const RelationColumn &column, const std::string &type)
+{
+    constexpr std::uint32_t kFirstUserObjectId = 16384;  // PostgreSQL's FirstNormalObjectId
+    if (column.type_oid < kFirstUserObjectId || type.empty())
+        return parameter(number);
+    return parameter(number) + "::text::" + type;
+}
+
+// worth_retrying says whether a failed statement may succeed when the batch is
+// applied again: the connection to Shale is gone, or Shale reports a passing
+// failure (a worker node lost or restarting during a failover: SQLSTATE class 08,
+// 57P01-57P03; a read-only node; a serialization failure or deadlock).
+bool worth_retrying(const PgConnection &connection, const PgResult &result)
+{
+    if (PQstatus(connection.get()) != CONNECTION_OK)
+        return true;
+    const char *sqlstate = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+    if (!sqlstate)
+        return false;
+    std::string code = sqlstate;
+    return code.rfind("08", 0) == 0 || code == "57P01" || code == "57P02" || code == "57P03" || code == "25006" ||
+           code == "40001" || code == "40P01";
+}
+
 }  // namespace
 
 ChangeApplier::ChangeApplier(const PgConnection &target, const SourceCatalog &catalog, const ImportPlan &plan,
@@ -27,7 +55,7 @@ std::uint64_t ChangeApplier::applied_lsn()
                                               {slot_});
     if (!result.ok())
         throw ApplyError("reading the import's progress on Shale: " + result.error_message(),
-                         PQstatus(connection_.get()) != CONNECTION_OK);
+                         worth_retrying(connection_, result));
     applied_lsn_ = result.rows() ? parse_lsn(result.value(0, 0)) : 0;
     return applied_lsn_;
 }
@@ -52,6 +80,7 @@ void ChangeApplier::relation(const Relation &relation)
         const SourceColumn *column = table->column(relation.columns[i].name);
         bool always = column && column->identity == 'a';
         target.always_identity.push_back(always);
+        target.types.push_back(column ? column->type : "");
         target.overriding = target.overriding || always;
         if (table_plan && table_plan->kind == "distributed" && relation.columns[i].name == table_plan->column)
             target.distribution_index = static_cast<int>(i);
@@ -80,13 +109,13 @@ PgResult ChangeApplier::run(const std::string &sql, const std::vector<const char
         PgResult prepared(PQprepare(connection_.get(), name.c_str(), sql.c_str(), static_cast<int>(values.size()), nullptr));
         if (!prepared.ok())
             throw ApplyError("preparing " + sql + " on Shale: " + prepared.error_message(),
-                             PQstatus(connection_.get()) != CONNECTION_OK);
+                             worth_retrying(connection_, prepared));
         found = prepared_.emplace(sql, name).first;
     }
     PgResult result(PQexecPrepared(connection_.get(), found->second.c_str(), static_cast<int>(values.size()),
                                    values.data(), nullptr, nullptr, 0));
     if (!result.ok())
-        throw ApplyError(result.error_message() + "\nstatement: " + sql, PQstatus(connection_.get()) != CONNECTION_OK);
+        throw ApplyError(result.error_message() + "\nstatement: " + sql, worth_retrying(connection_, result));
     return result;
 }
 
@@ -96,7 +125,7 @@ void ChangeApplier::open_batch()
         return;
     PgResult begin = connection_.exec("BEGIN");
     if (!begin.ok())
-        throw ApplyError("BEGIN on Shale: " + begin.error_message(), PQstatus(connection_.get()) != CONNECTION_OK);
+        throw ApplyError("BEGIN on Shale: " + begin.error_message(), worth_retrying(connection_, begin));
     batch_open_ = true;
 }
 
@@ -127,7 +156,7 @@ std::uint64_t ChangeApplier::commit_batch()
         {slot_.c_str(), lsn.c_str()});
     PgResult commit = connection_.exec("COMMIT");
     if (!commit.ok())
-        throw ApplyError("COMMIT on Shale: " + commit.error_message(), PQstatus(connection_.get()) != CONNECTION_OK);
+        throw ApplyError("COMMIT on Shale: " + commit.error_message(), worth_retrying(connection_, commit));
     batch_open_ = false;
     batch_transactions_ = 0;
     applied_lsn_ = batch_lsn_;
@@ -156,7 +185,7 @@ std::string ChangeApplier::key_condition(const Target &target, const Tuple &old_
         // A whole-row identity compares text forms, which also works for types without "=" (json, point).
         condition += (condition.empty() ? "" : " AND ") +
                      (full ? column + "::text IS NOT DISTINCT FROM " + parameter(number) + "::text"
-                           : column + " = " + parameter(number));
+                           : column + " = " + typed_parameter(number, target.relation.columns[i], target.types[i]));
         values.push_back(value_of(old_values[i]));
     }
     if (condition.empty())
@@ -171,7 +200,7 @@ void ChangeApplier::insert_row(const Target &target, const Tuple &row)
     for (size_t i = 0; i < target.relation.columns.size() && i < row.size(); ++i) {
         columns += (columns.empty() ? "" : ", ") + quote_identifier(target.relation.columns[i].name);
         values.push_back(value_of(row[i]));
-        placeholders += (placeholders.empty() ? "" : ", ") + parameter(static_cast<int>(values.size()));
+        placeholders += (placeholders.empty() ? "" : ", ") + typed_parameter(static_cast<int>(values.size()), target.relation.columns[i], target.types[i]);
     }
     run("INSERT INTO " + target.qualified + " (" + columns + ")" +
             (target.overriding ? " OVERRIDING SYSTEM VALUE" : "") + " VALUES (" + placeholders + ")",
@@ -219,7 +248,7 @@ void ChangeApplier::update_row(const Target &target, const DecodedMessage &messa
             continue;
         values.push_back(value_of(row[i]));
         assignments += (assignments.empty() ? "" : ", ") + quote_identifier(target.relation.columns[i].name) + " = " +
-                       parameter(static_cast<int>(values.size()));
+                       typed_parameter(static_cast<int>(values.size()), target.relation.columns[i], target.types[i]);
     }
     std::vector<const char *> key_values;
     std::string condition = key_condition(target, old_values, key_values, static_cast<int>(values.size()) + 1);
@@ -232,7 +261,8 @@ void ChangeApplier::update_row(const Target &target, const DecodedMessage &messa
             same_shard = old_value.kind == new_value.kind && old_value.text == new_value.text;
         } else {
             pin = " AND " + quote_identifier(target.relation.columns[distribution].name) + " = " +
-                  parameter(static_cast<int>(values.size() + key_values.size()) + 1);
+                  typed_parameter(static_cast<int>(values.size() + key_values.size()) + 1,
+                                  target.relation.columns[distribution], target.types[distribution]);
         }
     }
     if (!same_shard) {
@@ -298,7 +328,7 @@ void ChangeApplier::delete_row(const Target &target, const DecodedMessage &messa
     std::string condition = key_condition(target, message.old_tuple, values, 1);
     PgResult deleted = run("DELETE FROM " + target.qualified + " WHERE " + condition, values);
     if (std::stoll(PQcmdTuples(deleted.get())) == 0)
-        ++counters_.missing_rows;
+        ++counters_.already_deleted;
 }
 
 }  // namespace shale::import

@@ -20,14 +20,19 @@
 namespace shale::import {
 
 // ApplyError is a failed statement on Shale; connection_lost tells a lost
-// connection (retry after reconnecting) from a statement Shale refused.
+// connection or a passing failure such as a failover (retry after
+// reconnecting) from a statement Shale refused.
 struct ApplyError : std::runtime_error {
     ApplyError(const std::string &message, bool lost) : std::runtime_error(message), connection_lost(lost) {}
     bool connection_lost;
 };
 
+// missing_rows counts updates whose row Shale did not have (a difference to
+// look into); already_deleted counts deletes of rows Shale had removed already
+// (an ON DELETE CASCADE on Shale runs before the source's cascaded deletes arrive).
 struct ApplyCounters {
-    long long transactions = 0, inserts = 0, updates = 0, deletes = 0, moves = 0, missing_rows = 0;
+    long long transactions = 0, inserts = 0, updates = 0, deletes = 0, moves = 0, missing_rows = 0,
+              already_deleted = 0;
 };
 
 class ChangeApplier {
@@ -57,6 +62,7 @@ private:
         std::string qualified;
         int distribution_index = -1;     // index of the distribution column in the relation, -1 if none
         std::vector<bool> always_identity;
+        std::vector<std::string> types;  // each column's type on Shale, to cast the parameters
         bool overriding = false;         // an ALWAYS identity column: inserts need OVERRIDING SYSTEM VALUE
     };
 

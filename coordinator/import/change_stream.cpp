@@ -90,6 +90,7 @@ struct StreamState {
     std::uint64_t confirmed = 0;   // applied on Shale (or nothing to apply before it)
     std::uint64_t received = 0;
     std::uint64_t server_end = 0;  // the source's WAL end, as last reported
+    std::uint64_t until = 0;       // the LSN to reach (FollowOptions::until_lsn, then on_caught_up's), 0 for none
     Clock::time_point last_report{}, last_status{};
     ApplyCounters counters;
 };
@@ -138,7 +139,8 @@ SessionEnd stream_once(const SourceCatalog &catalog, const ImportPlan &plan, con
                             {"updates", stream.counters.updates + counters.updates},
                             {"deletes", stream.counters.deletes + counters.deletes},
                             {"moves", stream.counters.moves + counters.moves},
-                            {"missing_rows", stream.counters.missing_rows + counters.missing_rows}});
+                            {"missing_rows", stream.counters.missing_rows + counters.missing_rows},
+                            {"already_deleted", stream.counters.already_deleted + counters.already_deleted}});
     };
     auto fold_counters = [&]() {
         const ApplyCounters &counters = applier.counters();
@@ -148,6 +150,7 @@ SessionEnd stream_once(const SourceCatalog &catalog, const ImportPlan &plan, con
         stream.counters.deletes += counters.deletes;
         stream.counters.moves += counters.moves;
         stream.counters.missing_rows += counters.missing_rows;
+        stream.counters.already_deleted += counters.already_deleted;
     };
     auto commit = [&]() {
         if (applier.batch_open())
@@ -172,12 +175,16 @@ SessionEnd stream_once(const SourceCatalog &catalog, const ImportPlan &plan, con
                 // Nothing more right now: commit what is applied, then wait for the socket.
                 if (!in_transaction)
                     commit();
-                if (options.until_lsn && !in_transaction && !applier.batch_open() && stream.confirmed >= options.until_lsn) {
-                    report(true);
-                    fold_counters();
-                    return SessionEnd::caught_up;
+                if (stream.until && !in_transaction && !applier.batch_open() && stream.confirmed >= stream.until) {
+                    stream.until = options.on_caught_up ? options.on_caught_up(stream.confirmed) : 0;
+                    if (stream.until == 0) {
+                        report(true);
+                        fold_counters();
+                        return SessionEnd::caught_up;
+                    }
+                    continue;
                 }
-                if (Clock::now() - stream.last_status > std::chrono::milliseconds(options.until_lsn ? 100 : 1000)) {
+                if (Clock::now() - stream.last_status > std::chrono::milliseconds(stream.until ? 50 : 1000)) {
                     // Ask for a keepalive: it tells the WAL end, so an idle source still shows its lag
                     // and a cutover sees when everything is through.
                     if (!send_status(conn, stream.received, stream.confirmed, true)) {
@@ -255,7 +262,7 @@ SessionEnd stream_once(const SourceCatalog &catalog, const ImportPlan &plan, con
             throw CliError(std::string("applying a change on Shale failed: ") + error.what() +
                            "\nhint: nothing after the last applied transaction was confirmed to the source; fix the "
                            "cause and run shale import start --dir DIR again to resume (or shale import abort)");
-        std::cerr << "shale: lost the connection to Shale: " << error.what() << "\n";
+        std::cerr << "shale: applying on Shale failed for now, the batch is applied again: " << error.what() << "\n";
         fold_counters();
         return SessionEnd::lost;
     } catch (const DecodeError &error) {
@@ -268,11 +275,24 @@ SessionEnd stream_once(const SourceCatalog &catalog, const ImportPlan &plan, con
 std::uint64_t follow_changes(const SourceCatalog &catalog, const ImportPlan &plan, const FollowOptions &options)
 {
     StreamState stream;
+    stream.until = options.until_lsn;
+    // A session that keeps failing without progress (a failover that never ends) gives up in time.
+    std::uint64_t progress_lsn = 0;
+    auto progress_at = Clock::now();
     while (true) {
         SessionEnd end = stream_once(catalog, plan, options, stream);
         if (end != SessionEnd::lost)
             return stream.confirmed;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (stream.confirmed != progress_lsn) {
+            progress_lsn = stream.confirmed;
+            progress_at = Clock::now();
+        } else if (Clock::now() - progress_at > std::chrono::seconds(options.reconnect_timeout_s)) {
+            throw CliError("no change could be applied on Shale for " + std::to_string(options.reconnect_timeout_s) +
+                           " s\nhint: check the cluster with shale status; run shale import start --dir DIR to resume");
+        }
+        if (options.stop && options.stop->load())
+            return stream.confirmed;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
 }
 

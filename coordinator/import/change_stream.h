@@ -21,6 +21,10 @@ struct FollowOptions {
     std::string source_uri, target_uri, slot, publication;
     const std::atomic<bool> *stop = nullptr;  // set by SIGTERM / SIGINT: finish the batch and return
     std::uint64_t until_lsn = 0;              // > 0: return once everything before this LSN is applied
+    // Called (with the LSN reached) each time until_lsn is reached: returns the
+    // next LSN to reach on the same stream, or 0 to return. The cutover blocks
+    // the source's writes here, so the last changes need no new connections.
+    std::function<std::uint64_t(std::uint64_t)> on_caught_up;
     int reconnect_timeout_s = 300;            // give up when a side stays unreachable this long
     std::function<void(const nlohmann::json &)> report;  // progress, about once a second
 };

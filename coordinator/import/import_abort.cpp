@@ -74,12 +74,7 @@ void clean_source(ImportState &state, std::vector<std::string> &left)
         run_cleanup(source, "DROP PUBLICATION " + quote_identifier(state.publication()), left);
         std::cout << "source: publication " << state.publication() << " dropped\n";
     }
-    if (state.data.contains("replica_identity_changed"))
-        for (const auto &change : state.data["replica_identity_changed"]) {
-            std::string was = change["was"].get<std::string>() == "n" ? "NOTHING" : "DEFAULT";
-            run_cleanup(source, "ALTER TABLE " + change["table"].get<std::string>() + " REPLICA IDENTITY " + was, left);
-            std::cout << "source: " << change["table"].get<std::string>() << " back to REPLICA IDENTITY " << was << "\n";
-        }
+    restore_replica_identities(source, state, left);
 }
 
 // clean_target drops what the import created on Shale, views first.
@@ -102,8 +97,13 @@ void clean_target(ImportState &state, std::vector<std::string> &left)
     }
     for (const auto &sequence : strings_of(state.data, "created_sequences"))
         run_cleanup(target, "DROP SEQUENCE IF EXISTS " + sequence + " CASCADE", left);
-    for (const auto &type : strings_of(state.data, "created_types")) {
-        run_cleanup(target, "DROP TYPE IF EXISTS " + type + " CASCADE", left);
+    std::vector<std::string> on_workers;  // DROP statements for the router and every worker
+    for (const auto &type : strings_of(state.data, "created_types"))
+        on_workers.push_back("DROP TYPE IF EXISTS " + type + " CASCADE");
+    for (const auto &extension : strings_of(state.data, "created_extensions"))
+        on_workers.push_back("DROP EXTENSION IF EXISTS " + quote_identifier(extension) + " CASCADE");
+    for (const auto &drop : on_workers) {
+        run_cleanup(target, drop, left);
         PgResult workers = target.exec("SELECT host, port FROM shale.nodes WHERE role = 'primary' AND group_id > 0");
         for (int row = 0; workers.ok() && row < workers.rows(); ++row) {
             std::string conninfo = "host=" + quote_conninfo_value(workers.value(row, 0)) + " port=" + workers.value(row, 1) +
@@ -113,7 +113,7 @@ void clean_target(ImportState &state, std::vector<std::string> &left)
                 conninfo += " password=" + quote_conninfo_value(PQpass(target.get()));
             PgConnection worker = PgConnection::connect(conninfo);
             if (worker.ok())
-                run_cleanup(worker, "DROP TYPE IF EXISTS " + type + " CASCADE", left);
+                run_cleanup(worker, drop, left);
         }
     }
     PgResult progress = target.exec("SELECT to_regclass('shale_import.progress') IS NOT NULL");
@@ -131,6 +131,17 @@ void clean_target(ImportState &state, std::vector<std::string> &left)
 
 }  // namespace
 
+void restore_replica_identities(const PgConnection &source, const ImportState &state, std::vector<std::string> &left)
+{
+    if (!state.data.contains("replica_identity_changed"))
+        return;
+    for (const auto &change : state.data["replica_identity_changed"]) {
+        std::string was = change["was"].get<std::string>() == "n" ? "NOTHING" : "DEFAULT";
+        run_cleanup(source, "ALTER TABLE " + change["table"].get<std::string>() + " REPLICA IDENTITY " + was, left);
+        std::cout << "source: " << change["table"].get<std::string>() << " back to REPLICA IDENTITY " << was << "\n";
+    }
+}
+
 std::vector<std::string> remove_import(ImportState &state)
 {
     std::vector<std::string> left;
@@ -138,7 +149,7 @@ std::vector<std::string> remove_import(ImportState &state)
     clean_target(state, left);
     if (left.empty())
         for (const char *list : {"created_views", "created_tables", "created_sequences", "created_types",
-                                 "created_schemas", "replica_identity_changed"})
+                                 "created_extensions", "created_schemas", "replica_identity_changed"})
             state.data.erase(list);
     state.save();
     return left;

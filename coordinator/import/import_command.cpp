@@ -60,7 +60,7 @@ int import_command(const std::vector<std::string> &arguments)
         options.add_options()
             ("to", po::value<std::string>(), "URI of the Shale router (as shale up or shale db create printed it)")
             ("plan", po::value<std::string>(), "plan file (default: the plan shale import plan proposes)")
-            ("jobs", po::value<int>()->default_value(4), "tables copied at once (1..32)");
+            ("jobs", po::value<int>()->default_value(4), "connections copying at once (1..32); a table of 128 MB or more is split among them");
     } else if (subcommand == "cutover") {
         options.add_options()
             ("lock-timeout", po::value<int>()->default_value(5), "seconds to wait for the write block on the source")

@@ -9,7 +9,7 @@ namespace shale::import {
 
 struct StartOptions {
     std::string source_uri, target_uri, plan_file, dir;
-    int jobs = 4;  // tables copied at once
+    int jobs = 4;  // connections copying at once
 };
 
 struct CutoverOptions {

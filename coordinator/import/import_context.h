@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include "common/pg_connection.h"
 #include "import/change_stream.h"
 #include "import/distribution_plan.h"
 #include "import/import_state.h"
@@ -28,5 +29,10 @@ FollowOptions follow_options(const ImportState &state, const std::atomic<bool> *
 // Shale every object the import created. Returns the problems left (empty when
 // everything is gone), printing what it removed.
 std::vector<std::string> remove_import(ImportState &state);
+
+// restore_replica_identities gives the source's tables back the replica
+// identity the import changed (abort, and the cutover once the slot is gone),
+// noting failures in `left`.
+void restore_replica_identities(const PgConnection &source, const ImportState &state, std::vector<std::string> &left);
 
 }  // namespace shale::import

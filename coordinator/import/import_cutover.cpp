@@ -6,6 +6,7 @@
 // failed verification gives the source its writes back and keeps following.
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -25,6 +26,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Writes are blocked once a catch-up round takes less than this, or after this many rounds.
+constexpr double kShortRoundMs = 300;
+constexpr int kMaxRounds = 30;
+
 double milliseconds_since(Clock::time_point start)
 {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -36,21 +41,36 @@ std::uint64_t current_wal_lsn(const PgConnection &source)
     return parse_lsn(exec_checked(source, "SELECT pg_current_wal_lsn()", "reading the source's WAL position").value(0, 0));
 }
 
-// catch_up follows the slot until until_lsn, giving up after timeout_s.
-void catch_up(const ImportContext &context, const ImportState &state, std::uint64_t until_lsn, int timeout_s)
+// catch_up follows the slot until until_lsn, then asks on_caught_up for the
+// next LSN on the same stream (0 ends it). Each stretch gets its own timeout:
+// timeouts_s[0] for the first, timeouts_s[1] for the later ones.
+void catch_up(const ImportContext &context, const ImportState &state, std::uint64_t until_lsn,
+              const std::function<std::uint64_t(std::uint64_t)> &on_caught_up, const int timeouts_s[2])
 {
     std::atomic<bool> stop{false};
     std::atomic<bool> finished{false};
+    std::atomic<long long> deadline_ms{0};
+    auto now_ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+    };
+    deadline_ms = now_ms() + timeouts_s[0] * 1000LL;
+    std::atomic<std::uint64_t> waiting_for{until_lsn};
     std::thread timer([&] {
-        auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
-        while (!finished && Clock::now() < deadline)
+        while (!finished && now_ms() < deadline_ms)
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         if (!finished)
             stop = true;
     });
+    FollowOptions options = follow_options(state, &stop, until_lsn);
+    options.on_caught_up = [&](std::uint64_t reached) -> std::uint64_t {
+        std::uint64_t next = on_caught_up(reached);
+        deadline_ms = now_ms() + timeouts_s[1] * 1000LL;
+        waiting_for = next;
+        return next;
+    };
     std::uint64_t confirmed = 0;
     try {
-        confirmed = follow_changes(context.catalog, context.plan, follow_options(state, &stop, until_lsn));
+        confirmed = follow_changes(context.catalog, context.plan, options);
     } catch (...) {
         finished = true;
         timer.join();
@@ -58,9 +78,10 @@ void catch_up(const ImportContext &context, const ImportState &state, std::uint6
     }
     finished = true;
     timer.join();
-    if (confirmed < until_lsn)
-        throw CliError("Shale did not catch up with the source within " + std::to_string(timeout_s) + " s (at " +
-                       format_lsn(confirmed) + ", source at " + format_lsn(until_lsn) + ")");
+    if (waiting_for != 0)  // stopped by the timer before on_caught_up said it was done
+        throw CliError("Shale did not catch up with the source in time (at " + format_lsn(confirmed) +
+                       ", source at " + format_lsn(waiting_for) + ")\nhint: let the import follow until "
+                       "shale import status shows a small lag, or give a longer --catch-up-timeout");
 }
 
 // copy_sequences sets every imported sequence on Shale to the source's value.
@@ -122,17 +143,38 @@ int cutover_command(const CutoverOptions &options)
     for (const TablePlan *table_plan : context.plan.imported())
         tables.push_back(table_plan->table);
 
+    // One stream: catch up with the source's WAL as it is now, block writes, apply the rest.
     auto catch_up_started = Clock::now();
-    catch_up(context, state, current_wal_lsn(source), options.catch_up_timeout_s * 10);
-    std::printf("cutover: caught up with the source in %.0f ms\n", milliseconds_since(catch_up_started));
-
-    block_writes(source, tables, options.lock_timeout_s);
-    auto blocked = Clock::now();
-    std::printf("cutover: writes to %zu tables blocked on the source\n", tables.size());
-    std::uint64_t last_lsn = current_wal_lsn(source);
+    Clock::time_point round_started = catch_up_started, blocked;
+    int rounds = 0;
+    std::uint64_t last_lsn = 0;
+    bool writes_blocked = false;
+    const int timeouts_s[2] = {options.catch_up_timeout_s * 10, options.catch_up_timeout_s};
     try {
-        state.set_phase("cutting_over");
-        catch_up(context, state, last_lsn, options.catch_up_timeout_s);
+        catch_up(context, state, current_wal_lsn(source),
+                 [&](std::uint64_t) -> std::uint64_t {
+                     if (writes_blocked)
+                         return 0;
+                     // Writes went on meanwhile: catch up again until a round is short, so that
+                     // little is left to apply while writes are blocked.
+                     double round_ms = milliseconds_since(round_started);
+                     if (round_ms > kShortRoundMs && ++rounds < kMaxRounds) {
+                         round_started = Clock::now();
+                         return current_wal_lsn(source);
+                     }
+                     std::printf("cutover: caught up with the source in %.0f ms (%d round(s), the last %.0f ms)\n",
+                                 milliseconds_since(catch_up_started), rounds + 1, round_ms);
+                     // the pause counts from the first lock request: writes to a table wait from there
+                     blocked = Clock::now();
+                     block_writes(source, tables, options.lock_timeout_s);
+                     writes_blocked = true;
+                     std::printf("cutover: writes to %zu tables blocked on the source\n", tables.size());
+                     std::fflush(stdout);
+                     last_lsn = current_wal_lsn(source);
+                     state.set_phase("cutting_over");
+                     return last_lsn;
+                 },
+                 timeouts_s);
         int sequences = copy_sequences(source, target, context);
         nlohmann::json grants = freeze_writes(source, tables);
         state.data["frozen_grants"] = grants;
@@ -141,7 +183,8 @@ int cutover_command(const CutoverOptions &options)
         std::printf("cutover: last changes applied up to %s, %d sequence(s) set, source frozen (%zu write grant(s) "
                     "revoked)\n", format_lsn(last_lsn).c_str(), sequences, grants.size());
     } catch (...) {
-        source.exec("ROLLBACK");
+        if (writes_blocked)
+            source.exec("ROLLBACK");
         state.set_phase("following");
         throw;
     }
@@ -173,6 +216,10 @@ int cutover_command(const CutoverOptions &options)
                        "resume with shale import start --dir " + options.dir + " and cut over again");
     }
     drop_replication_objects(source, state);
+    std::vector<std::string> left;
+    restore_replica_identities(source, state, left);
+    for (const auto &problem : left)
+        std::cerr << "shale: warning: " << problem << "\n";
     target.exec_params(std::string("DELETE FROM ") + kProgressTable + " WHERE slot = $1", {state.slot()});
     PgResult others = target.exec(std::string("SELECT count(*) FROM ") + kProgressTable);
     if (others.ok() && others.value(0, 0) == "0")

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <random>
@@ -72,13 +73,40 @@ void prepare_source(const PgConnection &source, const ImportContext &context, Im
     std::cout << "source: publication " << state.publication() << " created\n";
 }
 
-// copy_jobs lists the tables to copy.
-std::vector<CopyJob> copy_jobs(const ImportContext &context)
+// copy_jobs lists the tables to copy. A big plain table becomes up to
+// `parallel` jobs over ranges of its blocks (TID range scans, PostgreSQL 14 and
+// newer), so that several connections copy it at once from the same snapshot.
+std::vector<CopyJob> copy_jobs(const PgConnection &source, const ImportContext &context, int parallel)
 {
+    constexpr long long kPartBytes = 64LL << 20;  // a range holds at least this much of the table
     std::vector<CopyJob> jobs;
     for (const TablePlan *table_plan : context.plan.imported()) {
         const SourceTable &table = *context.catalog.table(table_plan->table);
-        jobs.push_back({table.qualified, copied_columns(table), table.partitioned, table.row_estimate, table.bytes});
+        CopyJob job{table.qualified, copied_columns(table), table.partitioned, table.row_estimate, table.bytes, "", ""};
+        long long blocks = 0;
+        if (!table.partitioned && parallel > 1 && context.catalog.server_version_num >= 140000 &&
+            table.bytes >= 2 * kPartBytes) {
+            PgResult pages = source.exec_params(
+                "SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint", {table.qualified});
+            if (pages.ok())
+                blocks = std::stoll(pages.value(0, 0));
+        }
+        long long parts = std::min<long long>(parallel, blocks * 8192 / kPartBytes);
+        if (parts < 2) {
+            jobs.push_back(job);
+            continue;
+        }
+        long long step = (blocks + parts - 1) / parts;
+        for (long long i = 0; i < parts; ++i) {
+            CopyJob part = job;
+            part.part = std::to_string(i + 1) + "/" + std::to_string(parts);
+            // the last range is open: rows the table grew by since the size was read are in it
+            part.where = "ctid >= '(" + std::to_string(i * step) + ",0)'" +
+                         (i + 1 < parts ? " AND ctid < '(" + std::to_string((i + 1) * step) + ",0)'" : "");
+            part.row_estimate = job.row_estimate / parts;
+            part.bytes_estimate = job.bytes_estimate / parts;
+            jobs.push_back(part);
+        }
     }
     return jobs;
 }
@@ -107,7 +135,7 @@ void create_and_copy(const ImportContext &context, ImportState &state, int jobs)
     auto started = std::chrono::steady_clock::now();
     std::string dir = state.dir;
     std::vector<CopyResult> results =
-        copy_snapshot(state.source_uri(), state.target_uri(), snapshot, copy_jobs(context), jobs,
+        copy_snapshot(state.source_uri(), state.target_uri(), snapshot, copy_jobs(source, context, jobs), jobs,
                       [dir](const nlohmann::json &progress) {
                           nlohmann::json status = progress;
                           status["pid"] = static_cast<long long>(::getpid());

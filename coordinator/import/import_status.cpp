@@ -41,6 +41,9 @@ int status_command(const std::string &dir)
             std::cout << "applied:  " << status.value("transactions", 0LL) << " transactions (" << status.value("inserts", 0LL)
                       << " inserts, " << status.value("updates", 0LL) << " updates, " << status.value("deletes", 0LL)
                       << " deletes, " << status.value("moves", 0LL) << " rows moved between shards) since the process started\n";
+        if (status.value("missing_rows", 0LL) > 0)
+            std::cout << "warning:  " << status.value("missing_rows", 0LL) << " updates found no row on Shale: the cutover's "
+                      << "verification will show the tables that differ\n";
         try {
             PgConnection source = connect_checked(state.source_uri(), "source");
             PgResult slot = source.exec_params(

@@ -131,8 +131,20 @@ void create_tables_on_shale(const PgConnection &target, const SourceCatalog &cat
             state.record("created_schemas", schema);
         }
     }
-    // Types must exist on the workers too: the shards' columns use them.
+    // Extensions and types must exist on the workers too: the shards' columns use them.
     std::vector<std::string> workers = worker_conninfos(target);
+    for (const auto &extension : catalog.extensions) {
+        PgResult exists = target.exec_params("SELECT 1 FROM pg_extension WHERE extname = $1", {extension});
+        if (exists.ok() && exists.rows() > 0)
+            continue;
+        run_ddl(target, "CREATE EXTENSION " + quote_identifier(extension));
+        state.record("created_extensions", extension);
+        for (const auto &conninfo : workers) {
+            PgConnection worker = connect_checked(conninfo, "Shale worker");
+            exec_checked(worker, "CREATE EXTENSION IF NOT EXISTS " + quote_identifier(extension),
+                         "creating extension " + extension + " on a worker node");
+        }
+    }
     for (const auto &type : catalog.types) {
         PgResult exists = target.exec_params("SELECT to_regtype($1) IS NOT NULL", {type.qualified});
         if (exists.ok() && exists.value(0, 0) == "t")

@@ -42,7 +42,7 @@ std::string copy_one(const std::string &source_uri, const std::string &target_ur
         return "cannot use the exported snapshot: " + snap.error_message();
     std::string columns = join_identifiers(job.columns);
     PgResult out = source.exec("COPY (SELECT " + columns + " FROM " + (job.partitioned ? "" : "ONLY ") + job.table +
-                               ") TO STDOUT");
+                               (job.where.empty() ? "" : " WHERE " + job.where) + ") TO STDOUT");
     if (PQresultStatus(out.get()) != PGRES_COPY_OUT)
         return "COPY out of the source: " + out.error_message();
     PgResult in = target.exec("COPY " + job.table + " (" + columns + ") FROM STDIN");
@@ -120,7 +120,7 @@ std::vector<CopyResult> copy_snapshot(const std::string &source_uri, const std::
             if (!error.empty()) {
                 std::lock_guard<std::mutex> guard(error_mutex);
                 if (first_error.empty())
-                    first_error = "copying " + jobs[index].table + ": " + error;
+                    first_error = "copying " + jobs[index].label() + ": " + error;
                 stop = true;
             }
         }
@@ -145,7 +145,7 @@ std::vector<CopyResult> copy_snapshot(const std::string &source_uri, const std::
             double remaining = std::max(0.0, jobs[i].row_estimate - static_cast<double>(rows));
             double eta = table.state == 1 && row_rate > 0 ? remaining / row_rate : 0;
             const char *state = table.state == 0 ? "waiting" : table.state == 1 ? "copying" : "done";
-            tables.push_back({{"table", jobs[i].table}, {"state", state}, {"rows", rows}, {"bytes", bytes},
+            tables.push_back({{"table", jobs[i].label()}, {"state", state}, {"rows", rows}, {"bytes", bytes},
                               {"rows_estimate", static_cast<long long>(jobs[i].row_estimate)},
                               {"bytes_per_second", static_cast<long long>(rate)}, {"eta_seconds", static_cast<long long>(eta)}});
             if (table.state == 1 || (final && table.state == 2)) {
@@ -154,7 +154,7 @@ std::vector<CopyResult> copy_snapshot(const std::string &source_uri, const std::
                     std::snprintf(when, sizeof when, "ETA %.0f s", eta);
                 else
                     std::snprintf(when, sizeof when, "done in %.1f s", seconds);
-                std::printf("copy: %-28s %10lld of ~%lld rows  %s  %s\n", jobs[i].table.c_str(), rows,
+                std::printf("copy: %-28s %10lld of ~%lld rows  %s  %s\n", jobs[i].label().c_str(), rows,
                             static_cast<long long>(std::max<double>(jobs[i].row_estimate, static_cast<double>(rows))),
                             human_rate(rate).c_str(), when);
             }

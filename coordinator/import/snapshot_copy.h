@@ -1,7 +1,8 @@
 // snapshot_copy.h — copies every imported table from one exported snapshot of
 // the source into the Shale router, several tables at once (COPY TO STDOUT on
 // the source, COPY FROM STDIN on the router, rows streamed between them), and
-// reports progress per table: rows, bytes/s, ETA.
+// reports progress per table: rows, bytes/s, ETA. A big table may come as
+// several jobs, each over a range of its blocks.
 #pragma once
 
 #include <functional>
@@ -18,6 +19,11 @@ struct CopyJob {
     bool partitioned = false;          // read through the parent (with its partitions)
     double row_estimate = 0;
     long long bytes_estimate = 0;
+    std::string where;                 // "" or a range of the table's blocks (ctid >= ... AND ctid < ...)
+    std::string part;                  // "" or "2/4": which range of the table this job copies
+
+    // label names the job in progress lines: the table, and its part.
+    std::string label() const { return part.empty() ? table : table + " [" + part + "]"; }
 };
 
 struct CopyResult {

@@ -11,13 +11,31 @@ void block_writes(const PgConnection &source, const std::vector<std::string> &ta
     std::string list;
     for (const auto &table : tables)
         list += (list.empty() ? "" : ", ") + table;
-    exec_checked(source, "BEGIN", "starting the write block on the source");
-    exec_checked(source, "SET LOCAL lock_timeout = '" + std::to_string(lock_timeout_s) + "s'",
-                 "starting the write block on the source");
-    PgResult locked = source.exec("LOCK TABLE " + list + " IN EXCLUSIVE MODE");
-    if (!locked.ok()) {
+    // LOCK TABLE takes the tables one by one, so an application transaction that already
+    // wrote one of them and then writes another can deadlock with it; PostgreSQL then
+    // cancels one of the two. A short deadlock_timeout here (a superuser setting) makes
+    // the lock the one cancelled, after 100 ms instead of 1 s; it is then taken again.
+    constexpr int kAttempts = 10;
+    bool short_deadlock_check = true;
+    for (int attempt = 1;; ++attempt) {
+        exec_checked(source, "BEGIN", "starting the write block on the source");
+        exec_checked(source, "SET LOCAL lock_timeout = '" + std::to_string(lock_timeout_s) + "s'",
+                     "starting the write block on the source");
+        if (short_deadlock_check && !source.exec("SET LOCAL deadlock_timeout = '100ms'").ok()) {
+            short_deadlock_check = false;  // not a superuser: keep the server's setting
+            source.exec("ROLLBACK");
+            --attempt;
+            continue;
+        }
+        PgResult locked = source.exec("LOCK TABLE " + list + " IN EXCLUSIVE MODE");
+        if (locked.ok())
+            return;
+        const char *sqlstate = PQresultErrorField(locked.get(), PG_DIAG_SQLSTATE);
+        bool deadlock = sqlstate && std::string(sqlstate) == "40P01";
         std::string message = locked.error_message();
         source.exec("ROLLBACK");
+        if (deadlock && attempt < kAttempts)
+            continue;
         throw CliError("could not block writes on the source within " + std::to_string(lock_timeout_s) +
                        " s: " + message +
                        "\nhint: a long transaction holds the tables; find it in pg_stat_activity, or retry with a "

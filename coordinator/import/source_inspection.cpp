@@ -429,9 +429,10 @@ std::vector<Problem> find_problems(const SourceCatalog &catalog, const std::vect
             problems.push_back({false, "materialized view " + view.qualified + " is not imported",
                                 "create it on Shale after the cutover"});
     for (const auto &extension : catalog.extensions)
-        problems.push_back({false, "extension " + extension + " is created on the Shale router only",
-                            "functions and types of an extension do not reach the worker nodes: columns of its "
-                            "types cannot be distributed"});
+        problems.push_back({false, "extension " + extension + " is created on the Shale router and every worker "
+                                   "node at the start",
+                            "it must be installed on the machines of the Shale cluster (its package), or the "
+                            "start stops and removes what it made"});
     return problems;
 }
 

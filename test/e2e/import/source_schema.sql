@@ -1,7 +1,9 @@
 -- source_schema.sql — the source database of test/e2e/import.sh: a multi-tenant
 -- shop where most tables carry tenant_id, with foreign keys, composite keys,
 -- serial and identity columns, toasted text, arrays and jsonb, an enum, a
--- partitioned table, a table without a primary key, small lookup tables and a view.
+-- partitioned table, a table without a primary key, small lookup tables, a view
+-- and a column of an extension's type (citext).
+CREATE EXTENSION citext;
 CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped');
 
 CREATE TABLE countries (code text PRIMARY KEY, name text NOT NULL);
@@ -9,7 +11,7 @@ CREATE TABLE currencies (code text PRIMARY KEY, symbol text);
 CREATE TABLE tenants (id bigint PRIMARY KEY, name text NOT NULL, country text REFERENCES countries (code),
                       settings jsonb DEFAULT '{}');
 CREATE TABLE users (tenant_id bigint NOT NULL REFERENCES tenants (id), id bigint GENERATED ALWAYS AS IDENTITY,
-                    email text NOT NULL, tags text[], PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, email));
+                    email citext NOT NULL, tags text[], PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, email));
 CREATE TABLE products (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES tenants (id),
                        name text NOT NULL, description text, price numeric(12, 2) CHECK (price >= 0),
                        currency text REFERENCES currencies (code));
@@ -39,8 +41,9 @@ INSERT INTO users (tenant_id, email, tags)
   SELECT 1 + u % 40, 'user' || u || '@example.com', ARRAY['tag' || u % 5, 'x,y "q"']
   FROM generate_series(1, 400) u;
 INSERT INTO products (tenant_id, name, description, price, currency)
-  SELECT 1 + p % 40, 'product ' || p, repeat(md5(p::text), 400), p % 100 + 0.5, (ARRAY['EUR', 'USD'])[1 + p % 2]
-  FROM generate_series(1, 300) p;   -- descriptions of 12.8 kB: TOASTed
+  SELECT 1 + p % 40, 'product ' || p, (SELECT string_agg(md5(p || '/' || g), '') FROM generate_series(1, 200) g),
+         p % 100 + 0.5, (ARRAY['EUR', 'USD'])[1 + p % 2]
+  FROM generate_series(1, 300) p;   -- descriptions of 6.4 kB that do not compress: TOASTed out of line
 INSERT INTO orders (tenant_id, user_id, status, total, created_at)
   SELECT u.tenant_id, u.id, (ARRAY['new', 'paid', 'shipped']::order_status[])[1 + o % 3], o % 500, '2026-01-01'::timestamptz + o * interval '1 minute'
   FROM generate_series(1, 3000) o JOIN users u ON u.id = 1 + o % 400;
