@@ -74,6 +74,25 @@ const char *kUsage =
     "  SHALED_BIN=PATH       shaled executable (default: next to shale, then PATH)\n"
     "  SHALE_INSIGHTS_INTERVAL_S=N  seconds between shaled's query-insights snapshots (5..3600, default 60)\n";
 
+// parse_command_options parses a command's flags into values; a bad flag is a
+// usage error (exit 2). Returns false when --help was asked for (the usage
+// line and the options are printed then).
+bool parse_command_options(const std::vector<std::string> &arguments, const po::options_description &options,
+                           const std::string &usage, const std::string &command, po::variables_map &values)
+{
+    try {
+        po::store(po::command_line_parser(arguments).options(options).run(), values);
+        po::notify(values);
+    } catch (const po::error &error) {
+        throw shale::CliError(std::string(error.what()) + "\nTry \"shale " + command + " --help\".", 2);
+    }
+    if (values.count("help")) {
+        std::cout << "Usage: " << usage << "\n\n" << options << "\n";
+        return false;
+    }
+    return true;
+}
+
 // absolute_dir makes --dir absolute and normal, without a trailing slash.
 std::string absolute_dir(const std::string &dir)
 {
@@ -121,16 +140,8 @@ int run_serve_command(const std::vector<std::string> &arguments)
         ("token-file", po::value<std::string>(), "also write the first admin token to this file (mode 0600)")
         ("log-file", po::value<std::string>(), "log here instead of stderr");
     po::variables_map values;
-    try {
-        po::store(po::command_line_parser(arguments).options(options).run(), values);
-        po::notify(values);
-    } catch (const po::error &error) {
-        throw shale::CliError(std::string(error.what()) + "\nTry \"shale serve --help\".", 2);
-    }
-    if (values.count("help")) {
-        std::cout << "Usage: shale serve [options]\n\n" << options << "\n";
+    if (!parse_command_options(arguments, options, "shale serve [options]", "serve", values))
         return 0;
-    }
     shale::ServeOptions serve;
     serve.config.dir = absolute_dir(values["dir"].as<std::string>());
     serve.config.port = values["port"].as<int>();
@@ -205,16 +216,9 @@ int run_agent_command(const std::vector<std::string> &arguments)
         ("token-file", po::value<std::string>(), "the cluster's agent token (created, mode 0600, when missing)")
         ("log-file", po::value<std::string>(), "log here instead of stderr");
     po::variables_map values;
-    try {
-        po::store(po::command_line_parser(arguments).options(options).run(), values);
-        po::notify(values);
-    } catch (const po::error &error) {
-        throw shale::CliError(std::string(error.what()) + "\nTry \"shale agent --help\".", 2);
-    }
-    if (values.count("help")) {
-        std::cout << "Usage: shale agent --listen ADDR:PORT --dir DIR --token-file FILE\n\n" << options << "\n";
+    if (!parse_command_options(arguments, options, "shale agent --listen ADDR:PORT --dir DIR --token-file FILE",
+                               "agent", values))
         return 0;
-    }
     if (!values.count("listen") || !values.count("token-file"))
         throw shale::CliError("shale agent needs --listen ADDR:PORT and --token-file FILE", 2);
     shale::AgentOptions agent;
@@ -315,16 +319,8 @@ int run_command(const std::string &command, const std::vector<std::string> &argu
     }
 
     po::variables_map values;
-    try {
-        po::store(po::command_line_parser(arguments).options(options).run(), values);
-        po::notify(values);
-    } catch (const po::error &error) {
-        throw shale::CliError(std::string(error.what()) + "\nTry \"shale " + command + " --help\".", 2);
-    }
-    if (values.count("help")) {
-        std::cout << "Usage: shale " << command << " [options]\n\n" << options << "\n";
+    if (!parse_command_options(arguments, options, "shale " + command + " [options]", command, values))
         return 0;
-    }
     const std::string dir = absolute_dir(values["dir"].as<std::string>());
     // every node asks for the cluster's password; the tools and servers we start read it here
     shale::use_password_file(shale::cluster_password_file(dir));
