@@ -62,5 +62,34 @@ step "python: the wheel holds shale.management" bash -c "'$CP_WORK/venv/bin/pip'
 step "python: mypy --strict" bash -c "cd sdk/python && '$CP_WORK/venv/bin/mypy' --strict --cache-dir '$CP_WORK/mypy-cache' src/shale"
 step "python: management tests (pytest: OpenAPI drift, API)" bash -c "cd sdk/python && '$CP_WORK/venv/bin/python' -m pytest -q -p no:cacheprovider tests/test_management_openapi.py tests/test_management_api.py"
 
+echo "# the READMEs' management quick starts, as printed (each in an organization of its own)"
+source test/sdk/quickstart.sh # readme_block, output_matches
+# org_token NAME: the admin token of a new organization NAME
+org_token() {
+  curl -s -X POST "$SHALE_TEST_API_URL/v1/organizations" -H "Authorization: Bearer $SHALE_TEST_TOKEN" \
+    -H "Content-Type: application/json" -d "{\"name\": \"$1\"}" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"]["secret"])'
+}
+# readme_management LANG DIR COMMAND...: writes LANG's README block to DIR, runs COMMAND there
+# with a new organization's token, compares what it prints with the README's output block.
+readme_management() {
+  local lang=$1 dir=$2 readme="$repo/sdk/$1/README.md" file token started=$SECONDS
+  shift 2
+  file=$(grep -o '<!-- management:code [^ ]* -->' "$readme" | awk '{print $3}')
+  readme_block "$readme" "management:code $file" >"$dir/$file"
+  readme_block "$readme" management:output >"$dir/expected"
+  token=$(org_token "readme-$lang")
+  (cd "$dir" && SHALE_API_URL=$SHALE_TEST_API_URL SHALE_TOKEN=$token "$@") >"$dir/out" 2>"$dir/err"
+  check "$lang README: the management quick start prints its output block ($((SECONDS - started)) s)" same \
+    "$(output_matches "$dir/expected" "$dir/out" && echo same || echo "differs: $(head -c 300 "$dir/out") $(tail -n 5 "$dir/err")")"
+}
+mkdir -p "$CP_WORK/readme-go" "$CP_WORK/readme-node/node_modules/@shale-db" "$CP_WORK/readme-python"
+printf 'module quickstart\n\ngo 1.19\n\nrequire github.com/shale-db/shale/sdk/go v0.0.0\n\nreplace github.com/shale-db/shale/sdk/go => %s/sdk/go\n' "$repo" >"$CP_WORK/readme-go/go.mod"
+cp sdk/go/go.sum "$CP_WORK/readme-go/"
+ln -s "$repo/sdk/node" "$CP_WORK/readme-node/node_modules/@shale-db/sdk"
+readme_management go "$CP_WORK/readme-go" bash -c "go mod tidy 2>/dev/null && go run ."
+readme_management node "$CP_WORK/readme-node" node management-quickstart.mjs
+readme_management python "$CP_WORK/readme-python" "$CP_WORK/venv/bin/python" management_quickstart.py
+
 echo "# took $(( $(date +%s) - started )) s"
 finish_checks "e2e sdk_management"
