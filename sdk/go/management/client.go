@@ -215,6 +215,29 @@ func (c *Client) Restore(ctx context.Context, id, name, to string, replicas *int
 	return out, err
 }
 
+// ListTables: the database's tables as the API describes them (JSON values).
+func (c *Client) ListTables(ctx context.Context, id string) ([]map[string]any, error) {
+	var out struct{ Tables []map[string]any }
+	err := c.call(ctx, "ListTables", Params{"id": id}, nil, nil, &out)
+	return out.Tables, err
+}
+
+// DistributeTable runs shale.distribute_table as the database's superuser (application
+// roles may not); shardCount 0 and colocateWith "" are the defaults.
+func (c *Client) DistributeTable(ctx context.Context, id, table, column string, shardCount int, colocateWith string) (map[string]any, error) {
+	var out struct{ Table map[string]any }
+	err := c.call(ctx, "DistributeTable", Params{"id": id, "name": table}, nil,
+		Params{"column": column, "shard_count": optional(shardCount), "colocate_with": optional(colocateWith)}, &out)
+	return out.Table, err
+}
+
+// MakeReferenceTable runs shale.make_reference_table as the database's superuser.
+func (c *Client) MakeReferenceTable(ctx context.Context, id, table string) (map[string]any, error) {
+	var out struct{ Table map[string]any }
+	err := c.call(ctx, "MakeReferenceTable", Params{"id": id, "name": table}, nil, nil, &out)
+	return out.Table, err
+}
+
 // ListOperations: databaseID "" for all, limit 0 for the API's default.
 func (c *Client) ListOperations(ctx context.Context, databaseID string, limit int) ([]Operation, error) {
 	var out struct{ Operations []Operation }

@@ -74,6 +74,12 @@ def test_branch_and_deploy_request(api, database):
     owner = management.connection_uri(api, database["id"], role="py_owner")
     with shale.connect(owner.uri) as db:
         db.execute("CREATE TABLE notes (id bigint PRIMARY KEY, body text)")
+        db.execute("CREATE TABLE kinds (id int PRIMARY KEY)")
+    distributed = api.distribute_table(database["id"], "notes", "id", shard_count=4)
+    assert (distributed["kind"], distributed["distribution_column"], distributed["shard_count"]) == ("distributed", "id", 4)
+    assert api.make_reference_table(database["id"], "kinds")["kind"] == "reference"
+    tables = {t["table_name"]: t["kind"] for t in api.list_tables(database["id"])}
+    assert tables["notes"] == "distributed" and tables["kinds"] == "reference"
     dev = database["name"] + "-dev"  # names are unique among an organization's databases and branches
     answer = api.create_branch(database["id"], dev)
     branch = answer["database"]

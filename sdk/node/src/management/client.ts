@@ -147,6 +147,16 @@ export class Client {
     return this.call("restore", { id }, {}, { name, to, replicas: o.replicas });
   }
 
+  // tables (as the database's superuser, which application roles are not)
+  async listTables(id: string): Promise<Json[]> { return (await this.call("listTables", { id })).tables; }
+  /** shale.distribute_table on the router, done when it answers. */
+  async distributeTable(id: string, table: string, column: string, o: { shardCount?: number; colocateWith?: string } = {}): Promise<Json> {
+    return (await this.call("distributeTable", { id, name: table }, {}, { column, shard_count: o.shardCount, colocate_with: o.colocateWith })).table;
+  }
+  async makeReferenceTable(id: string, table: string): Promise<Json> {
+    return (await this.call("makeReferenceTable", { id, name: table })).table;
+  }
+
   // operations
   async listOperations(o: { databaseId?: string; limit?: number } = {}): Promise<Operation[]> {
     return (await this.call("listOperations", {}, { database_id: o.databaseId, limit: o.limit })).operations;

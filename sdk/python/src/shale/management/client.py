@@ -170,6 +170,20 @@ class Client:
         """A new database named name from this one's backups at to (a restore point or UTC time)."""
         return dict(self.call("restore", {"id": database_id}, body={"name": name, "to": to, "replicas": replicas}))
 
+    # tables (as the database's superuser, which application roles are not)
+    def list_tables(self, database_id: str) -> List[Json]:
+        return list(self.call("list_tables", {"id": database_id})["tables"])
+
+    def distribute_table(self, database_id: str, table: str, column: str, *, shard_count: Optional[int] = None,
+                         colocate_with: Optional[str] = None) -> Json:
+        """shale.distribute_table on the router, done when it answers."""
+        return dict(self.call("distribute_table", {"id": database_id, "name": table},
+                              body={"column": column, "shard_count": shard_count,
+                                    "colocate_with": colocate_with})["table"])
+
+    def make_reference_table(self, database_id: str, table: str) -> Json:
+        return dict(self.call("make_reference_table", {"id": database_id, "name": table})["table"])
+
     # operations
     def list_operations(self, database_id: Optional[str] = None, limit: Optional[int] = None) -> List[Json]:
         return list(self.call("list_operations", query={"database_id": database_id, "limit": limit})["operations"])
