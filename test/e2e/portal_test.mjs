@@ -6,7 +6,11 @@
 // a restore point restored into a new database through Backups, bad input
 // (empty and duplicate names, over the plan, wrong password), a read-only
 // member without destructive buttons whose API calls are refused, phone width,
-// keyboard use, no console errors; screenshots of every screen.
+// keyboard use, no console errors; a schema branch made in the browser (the
+// API's errors for bad input first), changed with psql, a deploy request with
+// its DDL and lint, deployed and reverted, a second one closed, the branch
+// deleted; Insights with a pattern the test ran and an advice applied and one
+// dismissed; screenshots of every screen.
 import { createRequire } from "node:module";
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, existsSync, writeFileSync } from "node:fs";
@@ -299,7 +303,7 @@ async function main() {
   check(restored.state === "ready" && restored.parent_id === shop.id, "the restored database is ready, a child of shop");
   check(psql(restored.uri, "SELECT count(*) FROM orders", restored.id) === "150", "the restored copy has the rows of the restore point");
 
-  step("Operations and events timeline; the places kept for later screens");
+  step("Operations and events timeline");
   await page.goto(`${URL_BASE}/databases/${shop.id}/operations`);
   await page.getByTestId("timeline").filter({ hasText: "promoted" }).waitFor();
   await shot(page, "18-operations");
@@ -368,7 +372,7 @@ async function main() {
   await shot(page, "25-deploy-request-open");
   await page.getByRole("button", { name: "Deploy", exact: true }).click();
   await page.getByTestId("deploy-state").locator(".badge-deployed").waitFor({ timeout: 120000 });
-  await page.getByRole("button", { name: /^Revert \(\d+ s left\)$/ }).waitFor();
+  await page.getByRole("button", { name: "Revert deploy" }).filter({ hasText: /^Revert \(\d+ s left\)$/ }).waitFor();
   check(/s left/.test(await page.getByTestId("revert-window").textContent()), "the revert window's seconds left are shown");
   check((await page.getByTestId("deploy-steps").textContent()).includes("succeeded"), "the steps show succeeded");
   await shot(page, "26-deploy-request-deployed");
@@ -415,12 +419,22 @@ async function main() {
     }
   }
 
-  step("Branches: delete dev (confirmed)");
-  await page.goto(`${URL_BASE}/databases/${shop.id}/branches`);
-  await page.getByRole("button", { name: "Delete branch dev" }).click();
-  await page.getByRole("button", { name: "Yes, delete branch dev" }).click();
-  await until("dev gone or deleting", async () => (await page.getByTestId("branch-dev").count()) === 0 || /delet/.test(await page.getByTestId("branch-dev").textContent()), 60000);
-  await until("dev deleted in the API", async () => ["deleted", "deleting"].includes((await api("GET", `/v1/databases/${shop.id}/branches/${dev.id}`)).json?.database?.state) || (await api("GET", `/v1/databases/${shop.id}/branches/${dev.id}`)).status === 404, 60000);
+  step("Deploy request: revert within the window");
+  await page.goto(`${URL_BASE}/databases/${shop.id}/deploy-requests/1`);
+  await page.getByRole("button", { name: "Revert deploy" }).click();
+  await page.getByRole("button", { name: "Yes, revert deploy" }).click();
+  await page.getByTestId("deploy-state").locator(".badge-reverted").waitFor({ timeout: 120000 });
+  await shot(page, "29-deploy-request-reverted");
+  check(psql(uri, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'", shopId) === "0", "the revert took the column away again");
+  check(psql(uri, "SELECT count(*) FROM orders", shopId) === "175", "all rows still there after the revert");
+
+  step("Deploy request #2 from the same branch, left open for the read-only member");
+  await page.goto(`${URL_BASE}/databases/${shop.id}/deploy-requests`);
+  await page.getByLabel("From branch").selectOption("dev");
+  await page.getByRole("button", { name: "Open deploy request" }).click();
+  await page.getByRole("heading", { name: "Deploy request #2" }).first().waitFor({ timeout: 60000 });
+  await page.getByRole("button", { name: "Deploy", exact: true }).waitFor();
+  await page.getByRole("button", { name: "Close request" }).waitFor();
 
   step("members: add a read-only member");
   await page.goto(`${URL_BASE}/members`);
@@ -438,6 +452,13 @@ async function main() {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 1, `no horizontal scrolling at 390 px (${overflow} px too wide)`);
   await shot(page, "21-overview-phone");
+  for (const [section, ready] of [["branches", "branch-dev"], ["deploy-requests/2", "ddl"], ["insights", "patterns"]]) {
+    await page.goto(`${URL_BASE}/databases/${shop.id}/${section}`);
+    await page.getByTestId(ready).waitFor();
+    const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(wider <= 1, `no horizontal scrolling of ${section} at 390 px (${wider} px too wide)`);
+  }
+  await shot(page, "30-insights-phone");
   await page.setViewportSize({ width: 1280, height: 800 });
 
   step("first paint of the dashboard");
@@ -464,9 +485,9 @@ async function main() {
   await shot(page, "22-read-only-tables");
   await page.goto(`${URL_BASE}/databases/${shop.id}/branches`);
   await page.getByRole("heading", { name: /Branches/ }).first().waitFor();
-  await page.getByRole("status").or(page.getByTestId("branches")).first().waitFor();
-  check((await page.getByRole("button", { name: "Create branch" }).count()) === 0, "read-only: no Create branch button");
-  await page.goto(`${URL_BASE}/databases/${shop.id}/deploy-requests/1`);
+  await page.getByTestId("branch-dev").locator(".badge-ready").waitFor();
+  for (const name of ["Create branch", "Reset branch dev", "Delete branch dev"]) check((await page.getByRole("button", { name }).count()) === 0, `read-only: no ${name} button`);
+  await page.goto(`${URL_BASE}/databases/${shop.id}/deploy-requests/2`);
   await page.getByTestId("ddl").waitFor();
   for (const name of [/^Deploy$/, /^Close/, /^Revert/]) check((await page.getByRole("button", { name }).count()) === 0, `read-only: no ${name} button`);
   await page.goto(`${URL_BASE}/databases/${shop.id}/insights`);
@@ -487,6 +508,19 @@ async function main() {
   }, shop.id);
   check(answers[0] === 403 && /read-only/.test(answers[1]) && answers[2] === 403, `read-only member's DELETE and POST refused: ${answers}`);
   check((await api("GET", `/v1/databases/${shop.id}`)).json.database.state === "ready", "the database is still there");
+
+  step("admin again: close request #2, delete the branch (both confirmed)");
+  await signOut(page);
+  await signIn(page, ADMIN);
+  await page.goto(`${URL_BASE}/databases/${shop.id}/deploy-requests/2`);
+  await page.getByRole("button", { name: "Close request" }).click();
+  await page.getByRole("button", { name: "Yes, close request" }).click();
+  await page.getByTestId("deploy-state").locator(".badge-closed").waitFor();
+  await page.goto(`${URL_BASE}/databases/${shop.id}/branches`);
+  await page.getByRole("button", { name: "Delete branch dev" }).click();
+  await page.getByRole("button", { name: "Yes, delete branch dev" }).click();
+  await until("dev gone or deleting", async () => (await page.getByTestId("branch-dev").count()) === 0 || /delet/.test(await page.getByTestId("branch-dev").textContent()), 60000);
+  await until("dev deleted in the API", async () => ["deleted", "deleting"].includes((await api("GET", `/v1/databases/${shop.id}/branches/${dev.id}`)).json?.database?.state) || (await api("GET", `/v1/databases/${shop.id}/branches/${dev.id}`)).status === 404, 60000);
 
   step("console");
   // browsers log every 4xx answer as "Failed to load resource"; this test asked for those on purpose

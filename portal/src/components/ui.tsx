@@ -107,12 +107,13 @@ export function Card({ title, children, actions }: { title: string; children: Re
 }
 
 // ConfirmButton asks once more, in place, before a change that cannot be taken back.
-export function ConfirmButton({ label, question, onConfirm, danger }: { label: string; question: string; onConfirm: () => void; danger?: boolean }) {
+// The button shows text (default: the label's first word), its accessible name is label.
+export function ConfirmButton({ label, text, question, onConfirm, danger }: { label: string; text?: string; question: string; onConfirm: () => void; danger?: boolean }) {
   const [asking, setAsking] = useState(false);
   if (!asking)
     return (
       <button type="button" className={danger ? "danger small" : "secondary small"} onClick={() => setAsking(true)} aria-label={label}>
-        {label.split(" ")[0]}
+        {text ?? label.split(" ")[0]}
       </button>
     );
   return (

@@ -127,7 +127,8 @@ function BranchRow({ branch, parent, writer, onAct }: { branch: Branch; parent: 
           "—"
         )}
       </td>
-      <td className="table-actions">
+      <td>
+        <div className="table-actions">
         {writer && branch.state === "ready" && (
           <>
             <ConfirmButton
@@ -145,6 +146,7 @@ function BranchRow({ branch, parent, writer, onAct }: { branch: Branch; parent: 
             onConfirm={() => onAct(() => del(base))}
           />
         )}
+        </div>
       </td>
     </tr>
   );
@@ -215,10 +217,10 @@ export function BranchesScreen({ id }: { id: string }) {
         )}
       </Card>
       {started && (
-        <Card title={`Creating ${started.database.name}`}>
+        <Card title={`${progress.data?.operation.state === "succeeded" ? "Created" : "Creating"} ${started.database.name}`}>
           {progress.data && (
             <div aria-live="polite">
-              <ProgressBar value={progress.data.operation.progress} label={`Creation of branch ${started.database.name}`} />
+              {progress.data.operation.state !== "succeeded" && <ProgressBar value={progress.data.operation.progress} label={`Creation of branch ${started.database.name}`} />}
               <p>
                 {words(progress.data.operation.kind)}: <StateBadge state={progress.data.operation.state} />
               </p>

@@ -35,6 +35,15 @@ function Lint({ request }: { request: DeployRequest }) {
   );
 }
 
+// deployableText says whether Deploy can run, and if not, why.
+function deployableText(request: DeployRequest): string {
+  if (request.state !== "open") return `no: it is ${request.state}`;
+  if (request.deployable) return "yes";
+  if (request.conflicts.length > 0) return "no: conflicts below";
+  if (request.lint.some((finding) => finding.severity === "error")) return "no: a lint error below";
+  return "no";
+}
+
 function StepList({ request }: { request: DeployRequest }) {
   return (
     <ol className="steps" data-testid="deploy-steps">
@@ -105,7 +114,8 @@ export function DeployRequestScreen({ id, number }: { id: string; number: string
                   {revertOpen && (
                     <ConfirmButton
                       danger
-                      label={`Revert (${request.revert_seconds_left} s left)`}
+                      label="Revert deploy"
+                      text={`Revert (${request.revert_seconds_left} s left)`}
                       question="Undo every step of the deploy?"
                       onConfirm={() => act("revert")}
                     />
@@ -122,7 +132,7 @@ export function DeployRequestScreen({ id, number }: { id: string; number: string
               <dt>Branch</dt>
               <dd>{request.branch ?? "(deleted)"}</dd>
               <dt>Deployable</dt>
-              <dd data-testid="deployable">{request.deployable ? "yes" : "no: " + (request.conflicts.length ? "conflicts below" : "lint errors or its state")}</dd>
+              <dd data-testid="deployable">{deployableText(request)}</dd>
               <dt>Opened</dt>
               <dd>{when(request.created_at)}</dd>
               {request.deployed_at && (
@@ -149,7 +159,7 @@ export function DeployRequestScreen({ id, number }: { id: string; number: string
             </dl>
             {request.error && <p className="step-error">{request.error}</p>}
           </Card>
-          <Card title="The DDL that will run">
+          <Card title={["open", "queued"].includes(request.state) ? "The DDL that will run" : "The DDL of the deploy"}>
             {request.ddl ? (
               <pre className="ddl" data-testid="ddl">
                 {request.ddl}

@@ -19,6 +19,21 @@ const windows: [string, string][] = [
 
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? "—" : value.toFixed(value < 10 ? 2 : 1));
 
+// QueryText shows a pattern's first 160 characters; a longer one opens on demand.
+function QueryText({ text }: { text: string | null }) {
+  if (text === null) return <span className="muted">(text forgotten)</span>;
+  const flat = text.replace(/\s+/g, " ").trim();
+  if (flat.length <= 160) return <code>{flat}</code>;
+  return (
+    <details>
+      <summary>
+        <code>{flat.slice(0, 160)}…</code>
+      </summary>
+      <code>{flat}</code>
+    </details>
+  );
+}
+
 function evidenceText(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -136,7 +151,7 @@ export function InsightsScreen({ id }: { id: string }) {
                 {insights.patterns.map((pattern) => (
                   <tr key={pattern.query_id + (pattern.user_name ?? "")}>
                     <td className="query">
-                      <code>{pattern.query ?? "(text forgotten)"}</code>
+                      <QueryText text={pattern.query} />
                     </td>
                     <td>{pattern.calls}</td>
                     <td>{pattern.errors}</td>
