@@ -455,8 +455,14 @@ async function main() {
   for (const [section, ready] of [["branches", "branch-dev"], ["deploy-requests/2", "ddl"], ["insights", "patterns"]]) {
     await page.goto(`${URL_BASE}/databases/${shop.id}/${section}`);
     await page.getByTestId(ready).waitFor();
-    const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    check(wider <= 1, `no horizontal scrolling of ${section} at 390 px (${wider} px too wide)`);
+    const [wider, culprits] = await page.evaluate(() => {
+      // the outermost elements that stick out on the right, to say what is too wide
+      const clipped = (element) => element.closest(".table-wrap") && getComputedStyle(element).position !== "absolute";
+      const out = [...document.querySelectorAll("body *")].filter((element) => element.getBoundingClientRect().right > window.innerWidth + 1 && !clipped(element));
+      const outer = out.filter((element) => !out.includes(element.parentElement)).slice(0, 5);
+      return [document.documentElement.scrollWidth - window.innerWidth, outer.map((element) => `${element.tagName}.${element.className} ${Math.round(element.getBoundingClientRect().right)}`)];
+    });
+    check(wider <= 1, `no horizontal scrolling of ${section} at 390 px (${wider} px too wide: ${culprits.join(", ")})`);
   }
   await shot(page, "30-insights-phone");
   await page.setViewportSize({ width: 1280, height: 800 });
