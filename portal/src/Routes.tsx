@@ -9,7 +9,10 @@ import { BackupsScreen } from "./screens/Backups";
 import { OperationsScreen } from "./screens/Operations";
 import { SettingsScreen } from "./screens/Settings";
 import { MembersScreen } from "./screens/Members";
-import { ComingScreen } from "./screens/Coming";
+import { BranchesScreen } from "./screens/Branches";
+import { DeployRequestsScreen } from "./screens/DeployRequests";
+import { DeployRequestScreen } from "./screens/DeployRequest";
+import { InsightsScreen } from "./screens/Insights";
 import { Empty, Link } from "./components/ui";
 
 export function Routes() {
@@ -20,6 +23,8 @@ export function Routes() {
   if (path === "/members") return <MembersScreen />;
   const database = match("/databases/:id", path);
   if (database) return <OverviewScreen id={database.id} />;
+  const request = match("/databases/:id/deploy-requests/:number", path);
+  if (request) return <DeployRequestScreen id={request.id} number={request.number} />;
   const section = match("/databases/:id/:section", path);
   if (section) {
     const id = section.id;
@@ -35,9 +40,11 @@ export function Routes() {
       case "settings":
         return <SettingsScreen id={id} />;
       case "branches":
+        return <BranchesScreen id={id} />;
       case "deploy-requests":
+        return <DeployRequestsScreen id={id} />;
       case "insights":
-        return <ComingScreen id={id} what={section.section} />;
+        return <InsightsScreen id={id} />;
     }
   }
   return (

@@ -87,3 +87,85 @@ export type Metrics = {
 };
 export type Backup = { group?: number; label?: string; kind?: string; status?: string; started_at?: string; finished_at?: string; size_bytes?: number; error?: string };
 export type RestorePoint = { name: string; created_at?: string };
+
+// A branch is a Database with parent_id set; these are the fields only branches fill.
+export type Branch = Database & { branch_data: string | null; expires_at: string | null; updated_at: string | null };
+
+export type DeployStatement = { sql: string; concurrently?: boolean; optional?: boolean };
+export type DeployStep = {
+  number: number;
+  object: string;
+  action: string;
+  statements: DeployStatement[];
+  revert: DeployStatement[];
+  state?: string;
+  started_at?: string;
+  finished_at?: string;
+  lock_retries?: number;
+  error?: string;
+  revert_notes?: string[];
+};
+export type LintFinding = {
+  code: string;
+  severity: "error" | "warning" | "info";
+  object: string;
+  message: string;
+  why: string;
+  what_to_do: string;
+  lock_estimate_seconds: number | null;
+};
+export type Conflict = { object: string; message: string; what_to_do: string };
+export type DeployRequest = {
+  id: string;
+  database_id: string;
+  branch_id: string;
+  branch: string | null;
+  number: number;
+  state: "open" | "queued" | "deploying" | "deployed" | "failed" | "reverting" | "reverted" | "closed";
+  auto_apply: boolean;
+  ddl: string | null;
+  steps: DeployStep[];
+  lint: LintFinding[];
+  conflicts: Conflict[];
+  deployable: boolean;
+  parent_state: string | null;
+  error: string | null;
+  operation_id: string | null;
+  created_at: string | null;
+  deployed_at: string | null;
+  revert_until: string | null;
+  revert_seconds_left: number | null;
+  closed_at: string | null;
+};
+
+export type InsightsPattern = {
+  query_id: string;
+  user_name?: string;
+  query: string | null;
+  calls: number;
+  errors: number;
+  total_ms: number;
+  mean_ms: number | null;
+  rows: number;
+  ran_on: string | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  mean_shards: number | null;
+  max_shards: number | null;
+  top_tenants: string | null;
+};
+export type Tenant = { table_name: string; tenant: string; statements: number; total_ms: number; rows?: number; percent_of_statements: number };
+export type Advice = { id: string; kind: string; table: string; title: string; evidence: Record<string, unknown>; statements: string[]; statement: string };
+export type Insights = {
+  window: string;
+  window_seconds: number;
+  history_since: string | null;
+  statistics_since: string | null;
+  last_snapshot_at: string | null;
+  patterns: InsightsPattern[];
+  tenants: Tenant[];
+  advice: Advice[];
+  dismissed_advice: Advice[];
+  workers_unreachable?: number;
+};

@@ -6,7 +6,11 @@
 // a restore point restored into a new database through Backups, bad input
 // (empty and duplicate names, over the plan, wrong password), a read-only
 // member without destructive buttons whose API calls are refused, phone width,
-// keyboard use, no console errors; screenshots of every screen.
+// keyboard use, no console errors; a schema branch made in the browser (the
+// API's errors for bad input first), changed with psql, a deploy request with
+// its DDL and lint, deployed and reverted, a second one closed, the branch
+// deleted; Insights with a pattern the test ran and an advice applied and one
+// dismissed; screenshots of every screen.
 import { createRequire } from "node:module";
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, existsSync, writeFileSync } from "node:fs";
@@ -299,17 +303,138 @@ async function main() {
   check(restored.state === "ready" && restored.parent_id === shop.id, "the restored database is ready, a child of shop");
   check(psql(restored.uri, "SELECT count(*) FROM orders", restored.id) === "150", "the restored copy has the rows of the restore point");
 
-  step("Operations and events timeline; the places kept for later screens");
+  step("Operations and events timeline");
   await page.goto(`${URL_BASE}/databases/${shop.id}/operations`);
   await page.getByTestId("timeline").filter({ hasText: "promoted" }).waitFor();
   await shot(page, "18-operations");
-  await page.goto(`${URL_BASE}/databases/${shop.id}/branches`);
-  await page.getByText("Branches are not available yet").waitFor();
   await page.goto(`${URL_BASE}/databases/${shop.id}/connect`);
   await page.getByRole("button", { name: "Copy the URI of app" }).waitFor();
   await page.goto(`${URL_BASE}/`);
   await page.getByRole("link", { name: "shop-restored" }).waitFor();
   await shot(page, "19-databases");
+
+  step("Branches: the API's errors for bad input, then a schema branch with a TTL");
+  const branchStart = Date.now();
+  await page.goto(`${URL_BASE}/databases/${shop.id}/branches`);
+  await page.getByText("No branch yet").waitFor();
+  await page.getByRole("button", { name: "Create branch" }).click();
+  const emptyName = await api("POST", `/v1/databases/${shop.id}/branches`, { name: "" });
+  check(emptyName.status === 422, `the API refuses an empty branch name: ${JSON.stringify(emptyName.json)}`);
+  await page.getByRole("alert").filter({ hasText: emptyName.json.message }).waitFor();
+  await page.getByLabel("Branch name").fill("Dev_1");
+  await page.getByRole("button", { name: "Create branch" }).click();
+  const badName = await api("POST", `/v1/databases/${shop.id}/branches`, { name: "Dev_1" });
+  check(badName.status === 422, `the API refuses Dev_1: ${JSON.stringify(badName.json)}`);
+  await page.getByRole("alert").filter({ hasText: badName.json.message }).waitFor();
+  await page.getByLabel("Branch name").fill("dev");
+  await page.getByLabel("Delete after (optional)").fill("0.05");
+  await page.getByLabel("Unit of the time to live").selectOption("60");
+  await page.getByRole("button", { name: "Create branch" }).click();
+  const shortTtl = await api("POST", `/v1/databases/${shop.id}/branches`, { name: "dev", ttl_seconds: 3 });
+  check(shortTtl.status === 422, `the API refuses a TTL of 3 s: ${JSON.stringify(shortTtl.json)}`);
+  await page.getByRole("alert").filter({ hasText: shortTtl.json.message }).waitFor();
+  await page.getByLabel("Delete after (optional)").fill("2");
+  await page.getByLabel("Unit of the time to live").selectOption("3600");
+  await page.getByRole("button", { name: "Create branch" }).click();
+  await page.getByRole("progressbar", { name: "Creation of branch dev" }).waitFor();
+  await shot(page, "23-branch-creating");
+  const branchRow = page.getByTestId("branch-dev");
+  await branchRow.locator(".badge-ready").waitFor({ timeout: 120000 });
+  measured.schema_branch_ready_s = (Date.now() - branchStart) / 1000;
+  const dev = (await api("GET", `/v1/databases/${shop.id}/branches/dev`)).json.database;
+  check(dev.parent_id === shop.id && dev.branch_data === "schema" && dev.expires_at, `dev: a schema branch of shop with an expiry: ${JSON.stringify(dev)}`);
+  const expiresIn = (new Date(dev.expires_at).getTime() - Date.now()) / 3600000;
+  check(expiresIn > 1.9 && expiresIn <= 2, `dev expires in 2 hours (${expiresIn.toFixed(3)} h)`);
+  check((await branchRow.textContent()).includes(dev.uri) && /schema only/.test(await branchRow.textContent()), "the row shows the URI and the data kind");
+  await page.getByRole("button", { name: "Reset branch dev" }).waitFor();
+  await page.getByRole("button", { name: "Delete branch dev" }).waitFor();
+  await shot(page, "24-branches");
+  check(psql(dev.uri, "SELECT count(*) FROM orders", dev.id) === "0", "the schema branch has the table, no rows");
+
+  step("Deploy request: change the branch with psql, open a request, see the DDL and the lint, deploy");
+  psql(dev.uri, "ALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT 'none'", dev.id);
+  psql(dev.uri, "CREATE INDEX orders_total_idx ON orders (total)", dev.id);
+  psql(dev.uri, "ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0)", dev.id);
+  await page.goto(`${URL_BASE}/databases/${shop.id}/deploy-requests`);
+  await page.getByText("No deploy request yet").waitFor();
+  await page.getByLabel("From branch").selectOption("dev");
+  await page.getByRole("button", { name: "Open deploy request" }).click();
+  await page.getByRole("heading", { name: "Deploy request #1" }).first().waitFor({ timeout: 60000 });
+  const request = (await api("GET", `/v1/databases/${shop.id}/deploy-requests/1`)).json.deploy_request;
+  check(request.state === "open" && request.deployable && request.branch === "dev", `request #1 open and deployable: ${request.state} ${request.deployable}`);
+  const ddlShown = await page.getByTestId("ddl").textContent();
+  check(ddlShown.trim() === request.ddl.trim(), "the page shows the API's DDL");
+  check(/ADD COLUMN note/.test(ddlShown) && /CREATE INDEX CONCURRENTLY/.test(ddlShown) && /NOT VALID/.test(ddlShown), `the DDL adds the column, the index concurrently and the check NOT VALID: ${ddlShown}`);
+  check(request.lint.length > 0, `the lint has findings: ${JSON.stringify(request.lint.map((finding) => finding.code))}`);
+  const lintShown = await page.getByTestId("lint").textContent();
+  for (const finding of request.lint) check(lintShown.includes(finding.message) && lintShown.includes(finding.what_to_do), `lint ${finding.code} shown with what to do`);
+  await page.getByTestId("conflicts").filter({ hasText: "None" }).waitFor();
+  await shot(page, "25-deploy-request-open");
+  await page.getByRole("button", { name: "Deploy", exact: true }).click();
+  await page.getByTestId("deploy-state").locator(".badge-deployed").waitFor({ timeout: 120000 });
+  await page.getByRole("button", { name: "Revert deploy" }).filter({ hasText: /^Revert \(\d+ s left\)$/ }).waitFor();
+  check(/s left/.test(await page.getByTestId("revert-window").textContent()), "the revert window's seconds left are shown");
+  check((await page.getByTestId("deploy-steps").textContent()).includes("succeeded"), "the steps show succeeded");
+  await shot(page, "26-deploy-request-deployed");
+  check(psql(uri, "SELECT count(*) FROM orders WHERE note = 'none'", shopId) === "175", "shop's rows have the deployed column");
+  check(psql(uri, "SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_total_idx'", shopId) === "1", "shop has the deployed index");
+  await page.goto(`${URL_BASE}/databases/${shop.id}/deploy-requests`);
+  await page.getByTestId("deploy-request-1").locator(".badge-deployed").waitFor();
+
+  step("Insights: a pattern the test ran, the window selector, apply or dismiss an advice");
+  const probes = [];
+  for (let i = 0; i < 40; i++) probes.push("-c", `SELECT count(*) FROM orders WHERE customer_id = ${i % 10}`);
+  execFileSync("psql", [uri, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", ...probes], {
+    encoding: "utf8",
+    timeout: 60000,
+    env: { ...process.env, PGPASSFILE: path.join(WORK, "serve", "databases", shopId, "pgpass") },
+  });
+  await page.goto(`${URL_BASE}/databases/${shop.id}/insights`);
+  await page.getByRole("radio", { name: "15 minutes" }).check();
+  const patternRow = page.getByTestId("patterns").locator("tr").filter({ hasText: "FROM orders WHERE customer_id = $1" });
+  await patternRow.first().waitFor({ timeout: 60000 });
+  const calls = Number((await patternRow.first().locator("td").nth(1).textContent()).trim());
+  check(calls >= 40, `the customer_id pattern shows its 40 calls (${calls})`);
+  check(/multi-shard/.test(await patternRow.first().textContent()), "it ran on every shard");
+  await page.getByRole("radio", { name: "7 days" }).check();
+  await patternRow.first().waitFor();
+  await page.getByRole("radio", { name: "15 minutes" }).check();
+  await shot(page, "27-insights");
+  const advice = (await api("GET", `/v1/databases/${shop.id}/insights?window=15m`)).json.insights.advice;
+  measured.insights_advice = advice.map((item) => item.id);
+  if (advice.length > 0) {
+    // an index advice is quick and safe to run on this small table; else the first one
+    const first = advice.find((item) => ["index", "unused_index", "duplicate_index"].includes(item.kind)) ?? advice[0];
+    const other = advice.find((item) => item.id !== first.id);
+    await page.getByTestId(`advice-${first.id}`).waitFor();
+    check((await page.getByTestId(`advice-${first.id}`).textContent()).includes(first.statement.split("\n")[0]), "the advice shows its statement");
+    await page.getByRole("button", { name: `Apply advice ${first.id}` }).click();
+    await page.getByRole("status").filter({ hasText: `Applied ${first.id}` }).waitFor({ timeout: 60000 });
+    await shot(page, "28-insights-applied");
+    if (other) {
+      await page.getByRole("button", { name: `Dismiss advice ${other.id}` }).click();
+      await page.getByRole("status").filter({ hasText: `Dismissed ${other.id}` }).waitFor();
+      const after = (await api("GET", `/v1/databases/${shop.id}/insights?window=15m`)).json.insights;
+      check(after.dismissed_advice.some((item) => item.id === other.id), "the dismissed advice is listed as dismissed");
+    }
+  }
+
+  step("Deploy request: revert within the window");
+  await page.goto(`${URL_BASE}/databases/${shop.id}/deploy-requests/1`);
+  await page.getByRole("button", { name: "Revert deploy" }).click();
+  await page.getByRole("button", { name: "Yes, revert deploy" }).click();
+  await page.getByTestId("deploy-state").locator(".badge-reverted").waitFor({ timeout: 120000 });
+  await shot(page, "29-deploy-request-reverted");
+  check(psql(uri, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'", shopId) === "0", "the revert took the column away again");
+  check(psql(uri, "SELECT count(*) FROM orders", shopId) === "175", "all rows still there after the revert");
+
+  step("Deploy request #2 from the same branch, left open for the read-only member");
+  await page.goto(`${URL_BASE}/databases/${shop.id}/deploy-requests`);
+  await page.getByLabel("From branch").selectOption("dev");
+  await page.getByRole("button", { name: "Open deploy request" }).click();
+  await page.getByRole("heading", { name: "Deploy request #2" }).first().waitFor({ timeout: 60000 });
+  await page.getByRole("button", { name: "Deploy", exact: true }).waitFor();
+  await page.getByRole("button", { name: "Close request" }).waitFor();
 
   step("members: add a read-only member");
   await page.goto(`${URL_BASE}/members`);
@@ -327,6 +452,19 @@ async function main() {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 1, `no horizontal scrolling at 390 px (${overflow} px too wide)`);
   await shot(page, "21-overview-phone");
+  for (const [section, ready] of [["branches", "branch-dev"], ["deploy-requests/2", "ddl"], ["insights", "patterns"]]) {
+    await page.goto(`${URL_BASE}/databases/${shop.id}/${section}`);
+    await page.getByTestId(ready).waitFor();
+    const [wider, culprits] = await page.evaluate(() => {
+      // the outermost elements that stick out on the right, to say what is too wide
+      const clipped = (element) => element.closest(".table-wrap") && getComputedStyle(element).position !== "absolute";
+      const out = [...document.querySelectorAll("body *")].filter((element) => element.getBoundingClientRect().right > window.innerWidth + 1 && !clipped(element));
+      const outer = out.filter((element) => !out.includes(element.parentElement)).slice(0, 5);
+      return [document.documentElement.scrollWidth - window.innerWidth, outer.map((element) => `${element.tagName}.${element.className} ${Math.round(element.getBoundingClientRect().right)}`)];
+    });
+    check(wider <= 1, `no horizontal scrolling of ${section} at 390 px (${wider} px too wide: ${culprits.join(", ")})`);
+  }
+  await shot(page, "30-insights-phone");
   await page.setViewportSize({ width: 1280, height: 800 });
 
   step("first paint of the dashboard");
@@ -351,6 +489,22 @@ async function main() {
   await page.getByTestId("tables").waitFor();
   check((await page.getByRole("button", { name: /^Distribute/ }).count()) === 0, "read-only: no Distribute button");
   await shot(page, "22-read-only-tables");
+  await page.goto(`${URL_BASE}/databases/${shop.id}/branches`);
+  await page.getByRole("heading", { name: /Branches/ }).first().waitFor();
+  await page.getByTestId("branch-dev").locator(".badge-ready").waitFor();
+  for (const name of ["Create branch", "Reset branch dev", "Delete branch dev"]) check((await page.getByRole("button", { name }).count()) === 0, `read-only: no ${name} button`);
+  await page.goto(`${URL_BASE}/databases/${shop.id}/deploy-requests/2`);
+  await page.getByTestId("ddl").waitFor();
+  for (const name of [/^Deploy$/, /^Close/, /^Revert/]) check((await page.getByRole("button", { name }).count()) === 0, `read-only: no ${name} button`);
+  await page.goto(`${URL_BASE}/databases/${shop.id}/insights`);
+  await page.getByTestId("patterns").waitFor({ timeout: 30000 });
+  check((await page.getByRole("button", { name: /^(Apply|Dismiss) advice/ }).count()) === 0, "read-only: no Apply or Dismiss");
+  const refusedBranch = await page.evaluate(async (id) => {
+    const session = await (await fetch("/v1/session")).json();
+    const answer = await fetch(`/v1/databases/${id}/branches`, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf_token }, body: JSON.stringify({ name: "sneaky" }) });
+    return answer.status;
+  }, shop.id);
+  check(refusedBranch === 403, `read-only member's branch POST refused: ${refusedBranch}`);
   const answers = await page.evaluate(async (id) => {
     const session = await (await fetch("/v1/session")).json();
     const headers = { "Content-Type": "application/json", "X-CSRF-Token": session.csrf_token };
@@ -360,6 +514,19 @@ async function main() {
   }, shop.id);
   check(answers[0] === 403 && /read-only/.test(answers[1]) && answers[2] === 403, `read-only member's DELETE and POST refused: ${answers}`);
   check((await api("GET", `/v1/databases/${shop.id}`)).json.database.state === "ready", "the database is still there");
+
+  step("admin again: close request #2, delete the branch (both confirmed)");
+  await signOut(page);
+  await signIn(page, ADMIN);
+  await page.goto(`${URL_BASE}/databases/${shop.id}/deploy-requests/2`);
+  await page.getByRole("button", { name: "Close request" }).click();
+  await page.getByRole("button", { name: "Yes, close request" }).click();
+  await page.getByTestId("deploy-state").locator(".badge-closed").waitFor();
+  await page.goto(`${URL_BASE}/databases/${shop.id}/branches`);
+  await page.getByRole("button", { name: "Delete branch dev" }).click();
+  await page.getByRole("button", { name: "Yes, delete branch dev" }).click();
+  await until("dev gone or deleting", async () => (await page.getByTestId("branch-dev").count()) === 0 || /delet/.test(await page.getByTestId("branch-dev").textContent()), 60000);
+  await until("dev deleted in the API", async () => ["deleted", "deleting"].includes((await api("GET", `/v1/databases/${shop.id}/branches/${dev.id}`)).json?.database?.state) || (await api("GET", `/v1/databases/${shop.id}/branches/${dev.id}`)).status === 404, 60000);
 
   step("console");
   // browsers log every 4xx answer as "Failed to load resource"; this test asked for those on purpose

@@ -27,7 +27,7 @@ function follow(event: MouseEvent<HTMLAnchorElement>, to: string) {
 export function Layout({ children }: { children: ReactNode }) {
   const { session, signOut } = useSession();
   const path = usePath();
-  const opened = match("/databases/:id", path) ?? match("/databases/:id/:section", path);
+  const opened = match("/databases/:id", path) ?? match("/databases/:id/:section", path) ?? match("/databases/:id/:section/:item", path);
   const current = (to: string) => (path === to ? "page" : undefined);
   return (
     <div className="layout">

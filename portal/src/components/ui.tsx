@@ -105,3 +105,33 @@ export function Card({ title, children, actions }: { title: string; children: Re
     </section>
   );
 }
+
+// ConfirmButton asks once more, in place, before a change that cannot be taken back.
+// The button shows text (default: the label's first word), its accessible name is label.
+export function ConfirmButton({ label, text, question, onConfirm, danger }: { label: string; text?: string; question: string; onConfirm: () => void; danger?: boolean }) {
+  const [asking, setAsking] = useState(false);
+  if (!asking)
+    return (
+      <button type="button" className={danger ? "danger small" : "secondary small"} onClick={() => setAsking(true)} aria-label={label}>
+        {text ?? label.split(" ")[0]}
+      </button>
+    );
+  return (
+    <span className="confirm" role="group" aria-label={question}>
+      <span>{question}</span>{" "}
+      <button
+        type="button"
+        className={danger ? "danger small" : "small"}
+        onClick={() => {
+          setAsking(false);
+          onConfirm();
+        }}
+      >
+        Yes, {label.toLowerCase()}
+      </button>{" "}
+      <button type="button" className="secondary small" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}
