@@ -121,6 +121,16 @@ void restore_into(OperationContext &context, const std::string &source_dir, cons
     context.record_new_cluster("shale restore");
 }
 
+// mark_branch_ready records what the branch was made from, checks that a client
+// can connect, and marks the branch ready (the end of a branch and of a reset).
+void mark_branch_ready(OperationContext &context, const std::string &source_dir, const json &parent_snapshot)
+{
+    record_base(context, source_dir, parent_snapshot);
+    check_connection(context);
+    context.store.exec("UPDATE control.databases SET state = 'ready', error = NULL, updated_at = now() WHERE id = $1",
+                       {context.database["id"].get<std::string>()});
+}
+
 void run_branch(OperationContext &context)
 {
     const std::string dir = context.database["dir"].get<std::string>();
@@ -150,10 +160,7 @@ void run_branch(OperationContext &context)
         context.steps.done("create_cluster");
         context.steps.skip("copy_schema");
     }
-    record_base(context, source_dir, parent_snapshot);
-    check_connection(context);
-    context.store.exec("UPDATE control.databases SET state = 'ready', error = NULL, updated_at = now() WHERE id = $1",
-                       {context.database["id"].get<std::string>()});
+    mark_branch_ready(context, source_dir, parent_snapshot);
 }
 
 void run_reset(OperationContext &context)
@@ -185,10 +192,7 @@ void run_reset(OperationContext &context)
         context.steps.skip("drop_objects");
         context.steps.skip("copy_schema");
     }
-    record_base(context, source_dir, parent_snapshot);
-    check_connection(context);
-    context.store.exec("UPDATE control.databases SET state = 'ready', error = NULL, updated_at = now() WHERE id = $1",
-                       {context.database["id"].get<std::string>()});
+    mark_branch_ready(context, source_dir, parent_snapshot);
 }
 
 json deploy_request_row(OperationContext &context)
