@@ -37,15 +37,11 @@ def step(title):
     print(f"--- {title}", flush=True)
 
 
-def password_file(database):
-    """The password file shale serve keeps for a database's superuser."""
-    return os.path.join(WORK, "serve", "databases", database["id"], "pgpass")
+password_file = serve.password_file
 
 
 def connect(database):
-    connection = psycopg2.connect(database["uri"], passfile=password_file(database))
-    connection.autocommit = True
-    return connection
+    return serve.connect(database, autocommit=True)
 
 
 def rows(database, sql, args=None):

@@ -124,6 +124,17 @@ class Serve:
         self.extra = list(extra)
         self.process = None
 
+    def password_file(self, database):
+        """The libpq password file this serve keeps for a database's superuser."""
+        return os.path.join(self.directory, "databases", database["id"], "pgpass")
+
+    def connect(self, database, autocommit=False):
+        """Connects to a database as its superuser (every node asks for its SCRAM password)."""
+        import psycopg2  # only the tests that connect need it
+        connection = psycopg2.connect(database["uri"], passfile=self.password_file(database))
+        connection.autocommit = autocommit
+        return connection
+
     def start(self):
         env = dict(os.environ, SHALE_BACKUPS="off")
         log = open(os.path.join(os.path.dirname(self.directory), "serve.out"), "ab")
