@@ -11,6 +11,7 @@
 
 #include "cli/agent_routes.h"
 #include "cli/cli_error.h"
+#include "common/process.h"
 #include "common/cluster_password.h"
 #include "common/secrets.h"
 #include "http/agent_client.h"
@@ -46,12 +47,7 @@ static std::string agent_token(const std::string &path)
 
 int run_agent(const AgentOptions &options)
 {
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    signal(SIGPIPE, SIG_IGN);
+    sigset_t signals = block_stop_signals();
 
     std::filesystem::create_directories(options.dir + "/tls");
     chmod(options.dir.c_str(), 0711);

@@ -3,6 +3,7 @@
 // a log file; pid file and liveness helpers.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -42,5 +43,10 @@ std::optional<pid_t> read_pid_file(const std::string &path);
 std::string executable_dir();
 // tail_file returns the last `lines` lines of a text file (for error messages).
 std::string tail_file(const std::string &path, int lines);
+
+// block_stop_signals blocks SIGTERM and SIGINT in the calling thread (threads
+// started after it inherit the mask) and ignores SIGPIPE; a long-running
+// command then takes its stop signal with sigwait on the returned set.
+sigset_t block_stop_signals();
 
 }  // namespace shale

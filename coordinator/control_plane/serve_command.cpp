@@ -4,6 +4,7 @@
 // interrupted operations, then serves /v1 until SIGTERM or SIGINT.
 #include "control_plane/serve_command.h"
 
+#include "common/process.h"
 #include "common/tls_authority.h"
 
 #include <fcntl.h>
@@ -86,12 +87,7 @@ int run_serve(ServeOptions options)
         throw CliError("cannot open the log file " + options.log_file);
 
     // signals are taken by sigwait below, on this thread only
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    signal(SIGPIPE, SIG_IGN);
+    sigset_t signals = block_stop_signals();
 
     OsUser user = server_user();
     // made once here, before any creation, so that parallel `shale up`s all find it
