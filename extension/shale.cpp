@@ -6,20 +6,20 @@
  * connection/ (libpq to worker groups) → transaction/ (commit across groups);
  * commands/ holds the SQL API and the handling of utility statements.
  */
-#include "utils/postgres_headers.h"
+#include "shale/utils/postgres_headers.h"
 
 extern "C" {
 #include "utils/guc.h"
 }
 
-#include "commands/utility_hook.h"
-#include "insights/query_stats.h"
-#include "connection/worker_connection.h"
-#include "metadata/metadata_cache.h"
-#include "planner/planner_hook.h"
-#include "transaction/distributed_deadlock.h"
-#include "transaction/remote_transaction.h"
-#include "operations/shard_operation.h"
+#include "shale/commands/utility_hook.h"
+#include "shale/insights/query_stats.h"
+#include "shale/connection/worker_connection.h"
+#include "shale/metadata/metadata_cache.h"
+#include "shale/planner/planner_hook.h"
+#include "shale/transaction/distributed_deadlock.h"
+#include "shale/transaction/remote_transaction.h"
+#include "shale/operations/shard_operation.h"
 
 /* PostgreSQL 15 marks nothing as exported and we build with hidden visibility. */
 #pragma GCC visibility push(default)

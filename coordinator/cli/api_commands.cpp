@@ -16,6 +16,7 @@
 #include "cli/cli_error.h"
 #include "cli/node_control.h"
 #include "common/secrets.h"
+#include "common/server_control.h"
 
 namespace shale {
 
@@ -205,7 +206,7 @@ int db_command(const std::vector<std::string> &raw)
     if (action == "connect") {
         if (database["state"] != "ready" || !database["uri"].is_string())
             throw CliError("the database is " + database["state"].get<std::string>() + "; it has no URI to connect to");
-        std::string psql = pg_bindir() + "/psql";
+        std::string psql = postgres_bindir() + "/psql";
         std::string uri = database["uri"];
         // on the machine that runs shale serve, the superuser's password is in the database's
         // password file (SHALE_SERVE_DIR, ./.shale-serve by default, as make up uses)

@@ -15,6 +15,7 @@
 #include "common/tls_authority.h"
 #include "common/cluster_password.h"
 #include "common/process.h"
+#include "common/server_control.h"
 
 namespace shale {
 
@@ -24,16 +25,10 @@ bool extension_disabled()
     return value != nullptr && std::string(value) == "1";
 }
 
-std::string pg_bindir()
-{
-    const char *value = std::getenv("SHALE_PG_BINDIR");
-    return value != nullptr && *value != '\0' ? value : "/usr/lib/postgresql/15/bin";
-}
-
 // pg_config_value runs pg_config with one option and returns its output line.
 static std::string pg_config_value(const std::string &option)
 {
-    std::string command = pg_bindir() + "/pg_config " + option + " 2>/dev/null";
+    std::string command = postgres_bindir() + "/pg_config " + option + " 2>/dev/null";
     std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), &pclose);
     if (!pipe)
         return "";
@@ -115,7 +110,7 @@ void NodeControl::initdb(const std::vector<NodeSpec> &nodes)
     for (const auto &node : nodes) {
         // --no-sync: one sync() after all initdb runs replaces three separate
         // flushes; the servers themselves run with fsync on.
-        std::vector<std::string> argv = {pg_bindir() + "/initdb", "-D", node.data_dir, "-U", "postgres",
+        std::vector<std::string> argv = {postgres_bindir() + "/initdb", "-D", node.data_dir, "-U", "postgres",
                                          "--auth=scram-sha-256", "--pwfile=" + password_file, "-E", "UTF8",
                                          "--no-sync"};
         for (const auto &argument : locale_arguments())
@@ -138,7 +133,7 @@ void NodeControl::base_backup(const std::vector<NodeSpec> &replicas)
     for (const auto &replica : replicas) {
         const NodeSpec &primary = layout_.primary_of(replica);
         jobs.push_back({replica,
-                        {pg_bindir() + "/pg_basebackup", "-h", primary.host, "-p", std::to_string(primary.port), "-U",
+                        {postgres_bindir() + "/pg_basebackup", "-h", primary.host, "-p", std::to_string(primary.port), "-U",
                          "postgres", "-D", replica.data_dir, "-R", "-X", "stream", "-c", "fast", "-C", "-S",
                          replica.slot_name(), "--no-sync"}});
     }
@@ -165,7 +160,7 @@ void NodeControl::start(const std::vector<NodeSpec> &nodes)
     std::vector<Job> jobs;
     for (const auto &node : nodes)
         jobs.push_back({node,
-                        {pg_bindir() + "/pg_ctl", "start", "-w", "-t", "60", "-D", node.data_dir, "-l",
+                        {postgres_bindir() + "/pg_ctl", "start", "-w", "-t", "60", "-D", node.data_dir, "-l",
                          layout_.node_log(node)}});
     run_jobs("pg_ctl start", jobs);
 }
@@ -174,7 +169,7 @@ void NodeControl::stop(const std::vector<NodeSpec> &nodes)
 {
     std::vector<Job> jobs;
     for (const auto &node : nodes)
-        jobs.push_back({node, {pg_bindir() + "/pg_ctl", "stop", "-D", node.data_dir, "-m", "fast", "-w", "-t", "60"}});
+        jobs.push_back({node, {postgres_bindir() + "/pg_ctl", "stop", "-D", node.data_dir, "-m", "fast", "-w", "-t", "60"}});
     run_jobs("pg_ctl stop", jobs);
 }
 

@@ -19,8 +19,6 @@ namespace shale {
 // extension_disabled is true when SHALE_NO_EXTENSION=1 (developer switch: no
 // shared_preload_libraries, no CREATE EXTENSION, no node registration).
 bool extension_disabled();
-// pg_bindir is the PostgreSQL 15 bin directory (SHALE_PG_BINDIR overrides it).
-std::string pg_bindir();
 // check_extension_installed throws a clear error when the shale extension files
 // are missing (unless the extension is disabled).
 void check_extension_installed();

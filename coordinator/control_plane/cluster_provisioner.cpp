@@ -16,6 +16,7 @@
 #include "common/os_user.h"
 #include "common/pg_connection.h"
 #include "common/process.h"
+#include "common/server_control.h"
 
 namespace shale {
 
@@ -104,8 +105,8 @@ static void stop_stray_postmasters(const std::string &dir)
         ProcessOptions options;
         options.run_as = &user;
         options.output_file = "/dev/null";
-        if (run_process({pg_bindir() + "/pg_ctl", "status", "-D", data_dir}, options) == 0)
-            run_process({pg_bindir() + "/pg_ctl", "stop", "-m", "immediate", "-w", "-D", data_dir}, options);
+        if (run_process({postgres_bindir() + "/pg_ctl", "status", "-D", data_dir}, options) == 0)
+            run_process({postgres_bindir() + "/pg_ctl", "stop", "-m", "immediate", "-w", "-D", data_dir}, options);
     }
 }
 

@@ -14,6 +14,7 @@
 #include "common/pg_connection.h"
 #include "common/process.h"
 #include "common/secrets.h"
+#include "common/server_control.h"
 
 namespace shale {
 
@@ -91,7 +92,7 @@ void StateInstance::create() const
     ProcessOptions options;
     options.run_as = user_;
     options.output_file = state_dir_ + "/setup.log";
-    int status = run_process({pg_bindir() + "/initdb", "-D", data, "-U", "shale", "--auth=scram-sha-256",
+    int status = run_process({postgres_bindir() + "/initdb", "-D", data, "-U", "shale", "--auth=scram-sha-256",
                               "--pwfile=" + pwfile, "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"},
                              options);
     unlink(pwfile.c_str());
@@ -124,10 +125,10 @@ void StateInstance::ensure_running() const
     options.run_as = user_;
     options.output_file = state_dir_ + "/setup.log";
     // pg_ctl status exits 0 when the server runs
-    int status = run_process({pg_bindir() + "/pg_ctl", "status", "-D", data}, options);
+    int status = run_process({postgres_bindir() + "/pg_ctl", "status", "-D", data}, options);
     if (status != 0)
         status = run_process(
-            {pg_bindir() + "/pg_ctl", "start", "-w", "-t", "60", "-D", data, "-l", state_dir_ + "/postgresql.log"},
+            {postgres_bindir() + "/pg_ctl", "start", "-w", "-t", "60", "-D", data, "-l", state_dir_ + "/postgresql.log"},
             options);
     if (status != 0)
         throw std::runtime_error("the state instance did not start; see " + state_dir_ + "/postgresql.log:\n" +
@@ -153,7 +154,7 @@ void StateInstance::stop() const
     ProcessOptions options;
     options.run_as = user_;
     options.output_file = state_dir_ + "/setup.log";
-    run_process({pg_bindir() + "/pg_ctl", "stop", "-m", "fast", "-w", "-D", state_dir_ + "/data"}, options);
+    run_process({postgres_bindir() + "/pg_ctl", "stop", "-m", "fast", "-w", "-D", state_dir_ + "/data"}, options);
 }
 
 }  // namespace shale

@@ -4,7 +4,7 @@
 # is stopped by its data directory (shale down), never by process name.
 
 SHALE_BIN=${SHALE_BIN:-/usr/local/bin/shale}
-PG_BIN=/usr/lib/postgresql/15/bin
+PG_BIN=${SHALE_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 
 # free_port_from N prints the first TCP port >= N with nothing listening on 127.0.0.1.
 free_port_from() {

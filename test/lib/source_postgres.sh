@@ -3,7 +3,7 @@
 # SCRAM passwords on TCP (no trust); the superuser is postgres with password
 # $SOURCE_PASSWORD; stopped by its data directory, never by process name.
 
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_BIN=${PG_BIN:-${SHALE_PG_BINDIR:-/usr/lib/postgresql/15/bin}}
 SOURCE_PASSWORD=${SOURCE_PASSWORD:-source-secret}
 
 # as_postgres CMD…: runs a command as the postgres OS user when we are root.
