@@ -907,7 +907,7 @@ CREATE VIEW shale.query_stats AS
            round(s.mean_shards::numeric, 2) AS mean_shards, s.max_shards, s.top_tenants, s.first_seen,
            s.filter_table::regclass AS fanout_filter_table, a.attname AS fanout_filter_column
     FROM shale.query_stats_rows() s
-    LEFT JOIN pg_attribute a ON a.attrelid = s.filter_table AND a.attnum = s.filter_column
+    LEFT JOIN pg_attribute a ON a.attrelid = s.filter_table AND a.attnum = s.filter_column AND NOT a.attisdropped
     LEFT JOIN pg_roles r ON r.oid = s.user_id
     LEFT JOIN pg_database d ON d.oid = s.database_id;
 

@@ -143,7 +143,6 @@ int insights_command(const std::vector<std::string> &arguments)
     PgConnection router = connect_router_or_fail(layout);
 
     if (action == "snapshot") {  // what shaled does every minute, now (tests, before a look at a short window)
-        router.exec("SET shale.query_stats = off");
         std::string error;
         if (!take_insights_snapshot(router, &error))
             throw CliError("cannot take an insights snapshot: " + error);

@@ -161,10 +161,11 @@ std::string ClusterLayout::uri_with_password() const
            "/postgres?target_session_attrs=read-write";
 }
 
+// The options are kShaleSessionOptions' (no query insights for Shale's own sessions).
 std::string ClusterLayout::router_conninfo(const std::string &application_name) const
 {
     return uri() + "&connect_timeout=5&application_name=" + application_name + "&" + kNetworkTimeoutUriOptions +
-           "&passfile=" + uri_escape(cluster_password_file(dir));
+           "&options=" + uri_escape("-c shale.query_stats=off") + "&passfile=" + uri_escape(cluster_password_file(dir));
 }
 
 void ClusterLayout::save() const

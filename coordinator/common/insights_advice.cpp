@@ -26,6 +26,8 @@ const char *const kTablesSql =
     "SELECT coalesce(json_agg(row_to_json(t)), '[]') FROM (SELECT d.table_id::oid::text AS oid,"
     " d.table_id::text AS table_name, c.relname::text AS relname, n.nspname::text AS schema_name, d.kind,"
     " a.attname::text AS distribution_column,"
+    " (SELECT coalesce(json_agg(c2.attname::text), '[]') FROM pg_attribute c2 WHERE c2.attrelid = d.table_id"
+    "  AND c2.attnum > 0 AND NOT c2.attisdropped) AS columns,"
     " (SELECT coalesce(json_agg(json_build_object('shard_id', s.shard_id, 'hash_min', s.hash_min,"
     "  'hash_max', s.hash_max) ORDER BY s.hash_min), '[]') FROM shale.shard s WHERE s.table_id = d.table_id) AS shards"
     " FROM shale.distributed_table d JOIN pg_class c ON c.oid = d.table_id"
@@ -208,6 +210,9 @@ void distribution_advice(const json &insights, const std::map<std::string, json>
         if (table == tables_by_name.end() || table->second["kind"] != "distributed" ||
             table->second["distribution_column"] == column)
             continue;  // not distributed any more, or already distributed by that column
+        const json &columns = table->second["columns"];
+        if (std::find(columns.begin(), columns.end(), column) == columns.end())
+            continue;  // the column was dropped since (the pattern is from the history)
         const std::string oid = table->second["oid"];
         std::string blocking_unique, leading_index;
         for (const auto &index : indexes) {

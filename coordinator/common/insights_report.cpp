@@ -66,7 +66,6 @@ std::string window_totals_sql(bool with_history)
 nlohmann::json read_insights(const PgConnection &router, const std::string &window, long long window_seconds,
                              int limit)
 {
-    router.exec("SET shale.query_stats = off");  // reading the statistics is not a pattern
     const bool with_history = insights_schema_exists(router);
     const std::string pattern_source =
         with_history ? " LEFT JOIN shale_insights.pattern p USING (query_id, user_name, database_name)" : "";

@@ -235,7 +235,7 @@ std::string node_conninfo(const std::string &host, int port, const std::string &
 {
     return "host=" + quote_conninfo_value(host) + " port=" + std::to_string(port) +
            " dbname=" + quote_conninfo_value(dbname) + " user=" + quote_conninfo_value(user) + " " +
-           kNetworkTimeoutOptions +
+           kNetworkTimeoutOptions + " " + kShaleSessionOptions +
            (password_file_in_use().empty() ? "" : " passfile=" + quote_conninfo_value(password_file_in_use()));
 }
 

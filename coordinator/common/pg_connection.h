@@ -84,6 +84,10 @@ inline constexpr const char *kNetworkTimeoutOptions =
 inline constexpr const char *kNetworkTimeoutUriOptions =
     "keepalives=1&keepalives_idle=5&keepalives_interval=1&keepalives_count=5&tcp_user_timeout=10000";
 
+// Shale's own sessions (health checks, the daemon, the CLI, the control plane) are left out of
+// query insights, so the patterns a user sees are the application's alone.
+inline constexpr const char *kShaleSessionOptions = "options='-c shale.query_stats=off'";
+
 // node_conninfo builds the connection string the CLI and the daemon use for a node (with kNetworkTimeoutOptions).
 std::string node_conninfo(const std::string &host, int port, const std::string &dbname = "postgres",
                           const std::string &user = "postgres");

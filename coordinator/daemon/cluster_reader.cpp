@@ -68,8 +68,6 @@ PgResult ClusterReader::query(const std::string &sql)
         // timestamps come out as ISO 8601 through to_json(); the name shows the
         // connection's purpose in pg_stat_activity
         connection_.exec("SET application_name = 'shaled_http'");
-        // the API's own catalog reads are not query patterns (shaled is a superuser: it may say so)
-        connection_.exec("SET shale.query_stats = off");
     }
     PgResult result = connection_.exec_with_deadline(sql, kQueryTimeout, stop_);
     if (!result.ok()) {

@@ -19,7 +19,6 @@ void InsightsRecorder::run_if_due(const std::atomic<bool> &stop)
             return;  // the health rounds report an unreachable router
         }
         router_.exec("SET application_name = 'shaled_insights'");
-        router_.exec("SET shale.query_stats = off");  // the snapshot itself is not a pattern
         router_.exec("SET statement_timeout = '20s'");
     }
     // a router without the extension's insights (an old version) has nothing to keep

@@ -40,9 +40,6 @@ bool LeaderLock::ensure_held(const std::atomic<bool> &stop)
         // "shaled pid N": GET /v1/cluster finds the active daemon's pid through
         // the session that holds the lock (see cluster_reader.cpp)
         connection_.exec("SET application_name = 'shaled pid " + std::to_string(getpid()) + "'");
-        // the daemon's own statements (2PC recovery, clean-up, deadlock checks) are not the
-        // application's query patterns (docs/insights.md); shaled is a superuser and may say so
-        connection_.exec("SET shale.query_stats = off");
     }
     PgResult granted = connection_.exec_with_deadline(
         "SELECT pg_try_advisory_lock(" + std::to_string(kLeaderLockKey) + ")", milliseconds(2000), &stop);

@@ -464,6 +464,11 @@ async function main() {
     });
     check(wider <= 1, `no horizontal scrolling of ${section} at 390 px (${wider} px too wide: ${culprits.join(", ")})`);
   }
+  // advice evidence reads as lines of words at phone width, not one character per line
+  const widths = await page.evaluate(() => [...document.querySelectorAll(".evidence dd")].map((element) => element.getBoundingClientRect().width));
+  measured.phone_evidence_values = widths.length;
+  if (widths.length > 0)
+    check(Math.min(...widths) >= 150, `advice evidence values are at least 150 px wide at 390 px (narrowest ${Math.min(...widths)} px)`);
   await shot(page, "30-insights-phone");
   await page.setViewportSize({ width: 1280, height: 800 });
 

@@ -146,6 +146,19 @@ run_workload "$work/workload.sql"
 check "the events fan-out now runs on one shard" "single-shard" \
   "$(router_sql "SELECT ran_on FROM shale.query_stats WHERE query = 'SELECT count(*) FROM events WHERE account_id = \$1'")"
 
+# a column dropped after its fan-out was recorded (live and in the history) is advised no more
+router_sql "ALTER TABLE orders ADD COLUMN coupon text" >/dev/null
+for i in $(seq 1 30); do echo "SELECT count(*) FROM orders WHERE coupon = 'c$i';"; done >"$work/coupon.sql"
+run_workload "$work/coupon.sql"
+insights snapshot >/dev/null
+check "a fan-out on orders.coupon: an index" "CREATE INDEX orders_coupon_idx ON orders (coupon)" \
+  "$(insights advice --json >"$work/advice.json"; advice_statement index:orders:coupon)"
+router_sql "ALTER TABLE orders DROP COLUMN coupon" >/dev/null
+check "the dropped column is no pattern's filter column" "" \
+  "$(router_sql "SELECT fanout_filter_column FROM shale.query_stats WHERE query LIKE '%coupon%'")"
+insights advice --json >"$work/advice.json"
+check "no advice names the dropped column" "0" "$(grep -c 'coupon\|pg.dropped' "$work/advice.json" || true)"
+
 # shaled's /metrics: bounded label sets (ran_on), no per-tenant or per-pattern series
 http_port=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['http_port'])" "$CLUSTER_DIR/cluster.json")
 metrics=$(curl -s "http://127.0.0.1:$http_port/metrics")
