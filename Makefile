@@ -75,6 +75,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp' '*.hpp')
 
 lint:
+	bash scripts/check-extension-layers.sh
 	@bash scripts/install-deps.sh cppcheck
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance --std=c++17 \
 	  --suppress=missingIncludeSystem -I common common coordinator

@@ -32,6 +32,18 @@ def to_float(text):
         return None
 
 
+def median_run(runs):
+    """The run with the median tps of one workload and side (BENCH_ROUNDS > 1); a failed run wins."""
+    failed = [run for run in runs if run["status"] != "ok"]
+    if failed:
+        return failed[0]
+    ordered = sorted(runs, key=lambda run: run["tps"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    if len(runs) > 1:
+        chosen["rounds_tps"] = [run["tps"] for run in runs]
+    return chosen
+
+
 def main():
     (results_path, json_path, seconds, rows, events_rows, protocol, shards, total, cpus) = sys.argv[1:10]
     measured = {}
@@ -41,13 +53,15 @@ def main():
             if len(fields) < 7:
                 fields += [""] * (7 - len(fields))
             name, side, status, tps, latency, clients, error = fields[:7]
-            measured[(name, side)] = {
+            run = {
                 "status": status,
                 "tps": to_float(tps),
                 "latency_ms": to_float(latency),
                 "clients": int(clients) if clients.isdigit() else None,
                 "error": error or None,
             }
+            measured.setdefault((name, side), []).append(run)
+    measured = {key: median_run(runs) for key, runs in measured.items()}
 
     missing = {"status": "not run", "tps": None, "latency_ms": None, "clients": None, "error": "not run"}
     entries = []

@@ -35,7 +35,7 @@ extern "C" {
 #include "shale/commands/ddl_propagation.h"
 #include "shale/utils/subtransaction.h"
 #include "shale/commands/shard_ddl.h"
-#include "shale/commands/shard_foreign_keys.h"
+#include "shale/metadata/shard_foreign_keys.h"
 #include "shale/metadata/metadata_cache.h"
 #include "shale/metadata/shard_names.h"
 #include "shale/transaction/remote_transaction.h"

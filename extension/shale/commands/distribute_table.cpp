@@ -25,9 +25,10 @@ extern "C" {
 
 #include "shale/commands/shard_data_copy.h"
 #include "shale/commands/shard_ddl.h"
-#include "shale/commands/shard_foreign_keys.h"
+#include "shale/metadata/shard_foreign_keys.h"
 #include "shale/metadata/distribution_hash.h"
 #include "shale/metadata/metadata_cache.h"
+#include "shale/metadata/shard_ids.h"
 #include "shale/metadata/shard_names.h"
 #include "shale/transaction/remote_transaction.h"
 
@@ -66,14 +67,6 @@ run_sql(const char *sql, int expected)
 	int result = SPI_execute(sql, false, 0);
 	if (result != expected)
 		elog(ERROR, "shale: \"%s\" failed (SPI result %d)", sql, result);
-}
-
-static int64
-next_shard_id(void)
-{
-	run_sql("SELECT nextval('shale.shard_id_seq')", SPI_OK_SELECT);
-	bool is_null;
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null));
 }
 
 /* Whether the table has user triggers (internal ones, like FK triggers, do not count). */

@@ -19,7 +19,7 @@ extern "C" {
 
 #include "shale/commands/copy_command.h"
 #include "shale/commands/ddl_propagation.h"
-#include "shale/commands/shard_foreign_keys.h"
+#include "shale/metadata/shard_foreign_keys.h"
 #include "shale/commands/vacuum_propagation.h"
 #include "shale/commands/utility_hook.h"
 #include "shale/metadata/metadata_cache.h"

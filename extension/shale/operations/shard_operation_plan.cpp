@@ -13,6 +13,7 @@ extern "C" {
 }
 
 #include "shale/metadata/metadata_cache.h"
+#include "shale/metadata/shard_ids.h"
 #include "shale/metadata/shard_names.h"
 #include "shale/operations/shard_operation.h"
 
@@ -173,14 +174,6 @@ colocated_tables(const DistributedTable *first_table)
 			tables = lappend(tables, (void *) table);
 	}
 	return tables;
-}
-
-/* A new shard id from the catalog's sequence (not transactional: never reused). */
-static int64
-next_shard_id(void)
-{
-	Oid sequence = get_relname_relid("shard_id_seq", get_namespace_oid("shale", false));
-	return DatumGetInt64(DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(sequence)));
 }
 
 ShardOperation *

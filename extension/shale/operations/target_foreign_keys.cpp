@@ -12,7 +12,7 @@
  */
 #include "shale/utils/postgres_headers.h"
 
-#include "shale/commands/shard_foreign_keys.h"
+#include "shale/metadata/shard_foreign_keys.h"
 #include "shale/metadata/metadata_cache.h"
 #include "shale/metadata/shard_names.h"
 #include "shale/operations/shard_operation.h"

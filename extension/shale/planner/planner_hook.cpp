@@ -23,7 +23,7 @@ extern "C" {
 
 #include "shale/executor/remote_insert.h"
 #include "shale/executor/remote_scan.h"
-#include "shale/commands/shard_foreign_keys.h"
+#include "shale/metadata/shard_foreign_keys.h"
 #include "shale/metadata/metadata_cache.h"
 #include "shale/planner/aggregate_pushdown.h"
 #include "shale/planner/planner_hook.h"

@@ -26,7 +26,7 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
-#include "shale/commands/shard_foreign_keys.h"
+#include "shale/metadata/shard_foreign_keys.h"
 #include "shale/metadata/metadata_cache.h"
 
 int
